@@ -1,0 +1,155 @@
+"""One configuration for the whole system, with defaults that run on a laptop.
+
+Every host, port, topic, index, path and business threshold lives here. Programs call
+:func:`load_config` once at their entry point; an environment variable named
+``PIZZARIO_<SECTION>_<FIELD>`` (for example ``PIZZARIO_KAFKA_BOOTSTRAP`` or
+``PIZZARIO_OFFERS_DWELL_THRESHOLD_S``) overrides a default without editing code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+__all__ = [
+    "Config",
+    "ElasticsearchSettings",
+    "FlinkSettings",
+    "KafkaSettings",
+    "OfferSettings",
+    "Paths",
+    "load_config",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    """The broker and the topics that the simulator, Flink and the phones share."""
+
+    bootstrap: str = "127.0.0.1:9092"
+    controller_port: int = 9093
+    ping_topic: str = "mall-pings"
+    dead_letter_topic: str = "mall-pings-dlq"
+    offer_topic: str = "offers"
+    ping_partitions: int = 4
+
+
+@dataclass(frozen=True)
+class ElasticsearchSettings:
+    """Where offers, visits and footfall are indexed for Kibana."""
+
+    url: str = "http://127.0.0.1:9200"
+    offers_index: str = "offers"
+    visits_index: str = "visits"
+    footfall_index: str = "footfall"
+
+
+@dataclass(frozen=True)
+class FlinkSettings:
+    """The standalone Flink cluster the jobs are submitted to."""
+
+    rest_url: str = "http://127.0.0.1:8081"
+    parallelism: int = 2
+    task_slots: int = 2
+    checkpoint_interval_ms: int = 2_000
+
+
+@dataclass(frozen=True)
+class OfferSettings:
+    """Business defaults of the shipped offer rules (see docs and sql/offer_rules.sql)."""
+
+    campaign: str = "new-pizza-launch"
+    dwell_threshold_s: int = 180
+    out_of_orderness_s: int = 10
+    source_idle_timeout_s: int = 5
+    session_gap_s: int = 120
+    footfall_window_s: int = 60
+    max_accuracy_m: float = 50.0
+    max_clock_skew_s: int = 86_400
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Files in the repository and folders outside it."""
+
+    repo_root: Path = REPO_ROOT
+    data_dir: Path = REPO_ROOT / "data"
+    customers_csv: Path = REPO_ROOT / "data" / "pizza_customers.csv"
+    segments_csv: Path = REPO_ROOT / "data" / "segments.csv"
+    segment_model: Path = REPO_ROOT / "data" / "segment_model.json"
+    mall_json: Path = REPO_ROOT / "data" / "mall.json"
+    opt_outs_csv: Path = REPO_ROOT / "data" / "opt_outs.csv"
+    sql_dir: Path = REPO_ROOT / "sql"
+    offer_rules_sql: Path = REPO_ROOT / "sql" / "offer_rules.sql"
+    # Downloads are shared between checkouts; runtime state belongs to this checkout.
+    cache_dir: Path = Path.home() / ".cache" / "pizzario"
+    state_dir: Path = REPO_ROOT / ".state"
+    output_dir: Path = REPO_ROOT / "out"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything configurable, grouped by the part of the system it concerns."""
+
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
+    flink: FlinkSettings = field(default_factory=FlinkSettings)
+    offers: OfferSettings = field(default_factory=OfferSettings)
+    paths: Paths = field(default_factory=Paths)
+
+
+_Section = TypeVar("_Section")
+
+
+def _coerce(raw: str, current: Any, name: str) -> Any:
+    """Turn an environment string into the type of the default it replaces."""
+    try:
+        if isinstance(current, bool):
+            if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+                raise ValueError(raw)
+            return raw.lower() in {"1", "true", "yes"}
+        if isinstance(current, Path):
+            return Path(raw).expanduser()
+        return type(current)(raw)
+    except ValueError as error:
+        raise ValueError(
+            f"{name}={raw!r} is not a valid {type(current).__name__}"
+        ) from error
+
+
+def _override(section: _Section, prefix: str, environ: Mapping[str, str]) -> _Section:
+    changes = {}
+    for item in dataclasses.fields(section):  # type: ignore[arg-type]
+        name = f"{prefix}_{item.name}".upper()
+        if name in environ:
+            changes[item.name] = _coerce(environ[name], getattr(section, item.name), name)
+    return dataclasses.replace(section, **changes)  # type: ignore[type-var]
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from the defaults and ``PIZZARIO_*`` environment variables.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment to read; ``os.environ`` when omitted (tests pass their own).
+
+    Returns
+    -------
+    Config
+        A frozen configuration; an unparsable override raises ``ValueError`` naming it.
+    """
+    environ = os.environ if environ is None else environ
+    defaults = Config()
+    return Config(
+        **{
+            item.name: _override(getattr(defaults, item.name), f"PIZZARIO_{item.name}", environ)
+            for item in dataclasses.fields(defaults)
+        }
+    )
