@@ -83,6 +83,7 @@ class Paths:
     customers_csv: Path = REPO_ROOT / "data" / "pizza_customers.csv"
     segments_csv: Path = REPO_ROOT / "data" / "segments.csv"
     segment_model: Path = REPO_ROOT / "data" / "segment_model.json"
+    segment_offers_csv: Path = REPO_ROOT / "data" / "segment_offers.csv"
     mall_json: Path = REPO_ROOT / "data" / "mall.json"
     opt_outs_csv: Path = REPO_ROOT / "data" / "opt_outs.csv"
     sql_dir: Path = REPO_ROOT / "sql"
