@@ -9,6 +9,7 @@ from pizzario.config import (
     KafkaSettings,
     OfferSettings,
     Paths,
+    StackSettings,
     load_config,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "KafkaSettings",
     "OfferSettings",
     "Paths",
+    "StackSettings",
     "load_config",
 ]

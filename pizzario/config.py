@@ -22,6 +22,7 @@ __all__ = [
     "KafkaSettings",
     "OfferSettings",
     "Paths",
+    "StackSettings",
     "load_config",
 ]
 
@@ -75,6 +76,21 @@ class OfferSettings:
 
 
 @dataclass(frozen=True)
+class StackSettings:
+    """Sizes and limits of the local services that ``python -m stack up`` starts."""
+
+    # Elasticsearch 7.17 and Flink 1.20 support Java 17, not the newer JDK a machine may carry.
+    java_home: Path = Path("/usr/lib/jvm/java-17-openjdk-amd64")
+    kafka_heap_mb: int = 768
+    elasticsearch_heap_mb: int = 1024
+    flink_jobmanager_memory_mb: int = 1024
+    flink_taskmanager_memory_mb: int = 2560
+    # Elasticsearch refuses to run as root; as root, set-up runs it as this system user.
+    service_user: str = "pizzario"
+    start_timeout_s: int = 180
+
+
+@dataclass(frozen=True)
 class Paths:
     """Files in the repository and folders outside it."""
 
@@ -102,6 +118,7 @@ class Config:
     elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
     flink: FlinkSettings = field(default_factory=FlinkSettings)
     offers: OfferSettings = field(default_factory=OfferSettings)
+    stack: StackSettings = field(default_factory=StackSettings)
     paths: Paths = field(default_factory=Paths)
 
 
