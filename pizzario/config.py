@@ -49,6 +49,8 @@ class ElasticsearchSettings:
     offers_index: str = "offers"
     visits_index: str = "visits"
     footfall_index: str = "footfall"
+    # Kibana runs only in the Docker Compose stack (docker/compose.yml).
+    kibana_url: str = "http://127.0.0.1:5601"
 
 
 @dataclass(frozen=True)
