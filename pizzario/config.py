@@ -22,6 +22,7 @@ __all__ = [
     "KafkaSettings",
     "OfferSettings",
     "Paths",
+    "PipelineSettings",
     "StackSettings",
     "load_config",
 ]
@@ -75,6 +76,23 @@ class OfferSettings:
     footfall_window_s: int = 60
     max_accuracy_m: float = 50.0
     max_clock_skew_s: int = 86_400
+    # A ping from the future would drag the watermark ahead and make every honest ping late,
+    # so the future side of the clock-skew check is much tighter than the past side.
+    max_future_skew_s: int = 300
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """How the Flink SQL pipeline (flink_jobs/) runs: job name, state lifetimes, delivery."""
+
+    job_name: str = "pizzario-offers"
+    consumer_group: str = "pizzario-pipeline"
+    transactional_id_prefix: str = "pizzario-offers"
+    # The frequency cap must remember a customer for a whole day, so state lives a bit longer.
+    state_ttl_h: int = 26
+    restart_attempts: int = 10
+    restart_delay_s: int = 5
+    savepoint_timeout_s: int = 120
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,7 @@ class Config:
     elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
     flink: FlinkSettings = field(default_factory=FlinkSettings)
     offers: OfferSettings = field(default_factory=OfferSettings)
+    pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     stack: StackSettings = field(default_factory=StackSettings)
     paths: Paths = field(default_factory=Paths)
 
