@@ -1,0 +1,261 @@
+"""Chunked NumPy kernels behind :class:`segmentation.kmeans.KMeans`.
+
+Every pass over the rows works on a block of ``chunk_rows`` rows at a time and writes into
+buffers allocated once per fit, so memory stays O(n + chunk_rows * k) whatever the input size:
+no array of shape (n, k, d) and no full (n, k) distance matrix is ever built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "LloydWorkspace",
+    "assign_labels",
+    "kmeans_plusplus",
+    "kmeans_single_lloyd",
+    "row_norms_squared",
+    "tolerance",
+]
+
+# About 1 MiB of distances per block: large enough that the per-block Python overhead is
+# negligible, small enough that the block stays in a 2 MiB L2 cache while it is reduced.
+_BLOCK_BYTES = 1 << 20
+
+
+def row_norms_squared(X: np.ndarray) -> np.ndarray:
+    """Squared Euclidean norm of each row, in X's dtype, without an (n, d) temporary."""
+    return np.einsum("ij,ij->i", X, X)
+
+
+def tolerance(X: np.ndarray, tol: float) -> float:
+    """Absolute convergence threshold: ``tol`` times the mean per-feature variance of X."""
+    if tol == 0:
+        return 0.0
+    return float(np.mean(np.var(X, axis=0, dtype=np.float64)) * tol)
+
+
+@dataclass
+class LloydWorkspace:
+    """Buffers reused by every Lloyd pass of one fit (allocated once, not per iteration)."""
+
+    labels: np.ndarray
+    labels_previous: np.ndarray
+    min_distances: np.ndarray
+    block: np.ndarray
+    X_weighted_by_feature: np.ndarray
+    x_squared_norms: np.ndarray
+    sample_weight: np.ndarray
+    unit_weights: bool
+
+    @classmethod
+    def allocate(
+        cls, X: np.ndarray, sample_weight: np.ndarray, x_squared_norms: np.ndarray, n_clusters: int
+    ) -> LloydWorkspace:
+        """Allocate the buffers for data X and ``n_clusters`` centres."""
+        n_samples = X.shape[0]
+        chunk_rows = max(256, _BLOCK_BYTES // (max(n_clusters, 1) * X.dtype.itemsize))
+        chunk_rows = min(chunk_rows, n_samples)
+        unit_weights = bool(np.all(sample_weight == 1))
+        # Feature-major copy so that each centre coordinate is one bincount over a contiguous
+        # column (np.add.at over rows is an order of magnitude slower).
+        by_feature = np.ascontiguousarray(X.T, dtype=np.float64)
+        if not unit_weights:
+            by_feature *= sample_weight
+        return cls(
+            labels=np.zeros(n_samples, dtype=np.intp),
+            labels_previous=np.full(n_samples, -1, dtype=np.intp),
+            min_distances=np.empty(n_samples, dtype=X.dtype),
+            block=np.empty((chunk_rows, n_clusters), dtype=X.dtype),
+            X_weighted_by_feature=by_feature,
+            x_squared_norms=x_squared_norms,
+            sample_weight=sample_weight,
+            unit_weights=unit_weights,
+        )
+
+
+def assign_labels(
+    X: np.ndarray,
+    centers: np.ndarray,
+    x_squared_norms: np.ndarray,
+    labels_out: np.ndarray,
+    min_distances_out: np.ndarray,
+    block: np.ndarray,
+) -> None:
+    """Nearest centre of each row and its squared distance, written into the given buffers.
+
+    Distances are expanded as ||x||^2 - 2 x.c + ||c||^2 so that the heavy part is one matrix
+    product per block, computed by BLAS straight into the preallocated block.
+    """
+    chunk_rows = block.shape[0]
+    minus_two_centers_t = np.ascontiguousarray(-2.0 * centers.T, dtype=X.dtype)
+    center_norms = row_norms_squared(centers).astype(X.dtype, copy=False)
+    for start in range(0, X.shape[0], chunk_rows):
+        stop = min(start + chunk_rows, X.shape[0])
+        distances = block[: stop - start]
+        np.dot(X[start:stop], minus_two_centers_t, out=distances)
+        distances += center_norms
+        np.argmin(distances, axis=1, out=labels_out[start:stop])
+        nearest = min_distances_out[start:stop]
+        np.min(distances, axis=1, out=nearest)
+        nearest += x_squared_norms[start:stop]
+    # Cancellation in the expansion can leave tiny negatives for points on a centre.
+    np.maximum(min_distances_out, 0, out=min_distances_out)
+
+
+def _weighted_sums(
+    workspace: LloydWorkspace, n_clusters: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-cluster weighted coordinate sums (k, d) and total weights (k,), in float64."""
+    labels = workspace.labels
+    n_features = workspace.X_weighted_by_feature.shape[0]
+    sums = np.empty((n_clusters, n_features), dtype=np.float64)
+    for feature in range(n_features):
+        sums[:, feature] = np.bincount(
+            labels, weights=workspace.X_weighted_by_feature[feature], minlength=n_clusters
+        )
+    if workspace.unit_weights:
+        weights = np.bincount(labels, minlength=n_clusters).astype(np.float64)
+    else:
+        weights = np.bincount(labels, weights=workspace.sample_weight, minlength=n_clusters)
+    return sums, weights
+
+
+def _relocate_empty_clusters(
+    X: np.ndarray, workspace: LloydWorkspace, sums: np.ndarray, weights: np.ndarray
+) -> int:
+    """Move each empty cluster onto one of the points farthest from their own centre.
+
+    The farthest points are those the current centres explain worst, so seeding an empty
+    cluster there lowers the inertia the most; the point leaves its old cluster's sums so the
+    update stays a true weighted mean. Returns the number of clusters relocated.
+    """
+    empty = np.flatnonzero(weights == 0)
+    if empty.size == 0:
+        return 0
+    candidates = np.argpartition(workspace.min_distances, -empty.size)[-empty.size :]
+    # Farthest first, ties by row index, so the result does not depend on argpartition's order.
+    candidates = candidates[np.lexsort((candidates, -workspace.min_distances[candidates]))]
+    for cluster, row in zip(empty, candidates, strict=True):
+        weight = float(workspace.sample_weight[row])
+        point = X[row].astype(np.float64) * weight
+        old = workspace.labels[row]
+        sums[old] -= point
+        weights[old] -= weight
+        sums[cluster] = point
+        weights[cluster] = weight
+    return int(empty.size)
+
+
+def _update_centers(
+    X: np.ndarray, workspace: LloydWorkspace, centers: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """Weighted mean of each cluster's points, relocating empty clusters first."""
+    n_clusters = centers.shape[0]
+    sums, weights = _weighted_sums(workspace, n_clusters)
+    relocated = _relocate_empty_clusters(X, workspace, sums, weights)
+    populated = weights > 0
+    new_centers = centers.astype(np.float64, copy=True)
+    new_centers[populated] = sums[populated] / weights[populated, None]
+    return new_centers.astype(X.dtype, copy=False), relocated
+
+
+def inertia_of(workspace: LloydWorkspace) -> float:
+    """Weighted sum of squared distances to the assigned centres, accumulated in float64."""
+    if workspace.unit_weights:
+        return float(np.sum(workspace.min_distances, dtype=np.float64))
+    return float(np.dot(workspace.sample_weight, workspace.min_distances.astype(np.float64)))
+
+
+def kmeans_single_lloyd(
+    X: np.ndarray,
+    centers_init: np.ndarray,
+    workspace: LloydWorkspace,
+    max_iter: int,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """One run of Lloyd's algorithm from ``centers_init``.
+
+    Returns
+    -------
+    centers, labels, inertia, n_iter
+        ``labels`` and ``inertia`` always belong to the returned ``centers``: when the loop
+        stops on the centre-shift tolerance a last assignment pass is made, because the
+        labels computed before the final update refer to the previous centres.
+    """
+    centers = centers_init.astype(X.dtype, copy=True)
+    workspace.labels_previous.fill(-1)
+    labels_match_centers = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
+        assign_labels(
+            X, centers, workspace.x_squared_norms, workspace.labels,
+            workspace.min_distances, workspace.block,
+        )
+        new_centers, relocated = _update_centers(X, workspace, centers)
+        if relocated == 0 and np.array_equal(workspace.labels, workspace.labels_previous):
+            # Same labels as the previous pass: the update reproduced the same centres.
+            labels_match_centers = True
+            break
+        shift = float(np.sum((new_centers.astype(np.float64) - centers) ** 2))
+        centers = new_centers
+        if shift <= tol:
+            break
+        workspace.labels_previous[:] = workspace.labels
+    if not labels_match_centers:
+        assign_labels(
+            X, centers, workspace.x_squared_norms, workspace.labels,
+            workspace.min_distances, workspace.block,
+        )
+    return centers, workspace.labels.copy(), inertia_of(workspace), n_iter
+
+
+def kmeans_plusplus(
+    X: np.ndarray,
+    n_clusters: int,
+    x_squared_norms: np.ndarray,
+    sample_weight: np.ndarray,
+    rng: np.random.Generator,
+    n_local_trials: int | None = None,
+) -> np.ndarray:
+    """Greedy k-means++ seeding: the best of ``2 + log(k)`` sampled candidates per centre.
+
+    Candidate distances are laid out as (trials, n) so that each candidate's row is contiguous
+    and the potential of every candidate is one matrix-vector product with the weights.
+    """
+    n_samples, n_features = X.shape
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(n_clusters))
+    centers = np.empty((n_clusters, n_features), dtype=X.dtype)
+    weights64 = sample_weight.astype(np.float64, copy=False)
+    first = rng.choice(n_samples, p=weights64 / weights64.sum())
+    centers[0] = X[first]
+    closest = _distances_to_points(X, x_squared_norms, X[[first]])[0]
+    potential = float(np.dot(weights64, closest))
+    for index in range(1, n_clusters):
+        cumulative = np.cumsum(weights64 * closest)
+        targets = rng.uniform(size=n_local_trials) * potential
+        candidate_ids = np.searchsorted(cumulative, targets)
+        np.clip(candidate_ids, None, n_samples - 1, out=candidate_ids)
+        candidate_distances = _distances_to_points(X, x_squared_norms, X[candidate_ids])
+        np.minimum(candidate_distances, closest, out=candidate_distances)
+        candidate_potentials = candidate_distances @ weights64
+        best = int(np.argmin(candidate_potentials))
+        potential = float(candidate_potentials[best])
+        closest = candidate_distances[best]
+        centers[index] = X[candidate_ids[best]]
+    return centers
+
+
+def _distances_to_points(
+    X: np.ndarray, x_squared_norms: np.ndarray, points: np.ndarray
+) -> np.ndarray:
+    """Squared distances (len(points), n) from each of a few points to every row of X."""
+    distances = np.dot(points, X.T)
+    distances *= -2
+    distances += x_squared_norms
+    distances += row_norms_squared(points)[:, None]
+    np.maximum(distances, 0, out=distances)
+    return distances

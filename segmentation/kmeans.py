@@ -1,0 +1,180 @@
+"""k-means clustering in NumPy, with scikit-learn's estimator contract."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from segmentation._kmeans_core import (
+    LloydWorkspace,
+    assign_labels,
+    kmeans_plusplus,
+    kmeans_single_lloyd,
+    row_norms_squared,
+    tolerance,
+)
+
+__all__ = ["KMeans"]
+
+
+def _validate_data(X: object) -> np.ndarray:
+    """A C-contiguous 2-D float array; float32 stays float32, anything else becomes float64."""
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise ValueError(f"X must be a 2-D array, got shape {array.shape}")
+    dtype = np.float32 if array.dtype == np.float32 else np.float64
+    array = np.ascontiguousarray(array, dtype=dtype)
+    if not np.all(np.isfinite(array)):
+        raise ValueError("X contains NaN or infinity")
+    return array
+
+
+def _validate_weights(sample_weight: object, n_samples: int, dtype: np.dtype) -> np.ndarray:
+    """Sample weights as a 1-D array of X's dtype; ones when omitted."""
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    weights = np.ascontiguousarray(sample_weight, dtype=dtype)
+    if weights.shape != (n_samples,):
+        raise ValueError(f"sample_weight must have shape ({n_samples},), got {weights.shape}")
+    if np.any(weights < 0) or not np.all(np.isfinite(weights)) or weights.sum() <= 0:
+        raise ValueError("sample_weight must be finite, non-negative and not all zero")
+    return weights
+
+
+class KMeans:
+    """k-means clustering with greedy k-means++ seeding and Lloyd iterations.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of clusters (centres) to find.
+    n_init : int, default=10
+        Number of seedings; the run with the lowest inertia is kept.
+    max_iter : int, default=300
+        Maximum number of Lloyd iterations per run.
+    tol : float, default=1e-4
+        Relative tolerance on the squared shift of the centres between two iterations.
+    random_state : int, numpy.random.Generator or None, default=None
+        Seed of the seeding; a given seed always produces the same result on the same data.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+        Centres of the best run, in X's dtype.
+    labels_ : ndarray of shape (n_samples,)
+        Index of the nearest centre of each training row (matches ``cluster_centers_``).
+    inertia_ : float
+        Weighted sum of squared distances from each row to its centre.
+    n_iter_ : int
+        Lloyd iterations of the best run.
+
+    Notes
+    -----
+    The contract (constructor stores parameters, ``fit`` returns ``self``, fitted state ends in
+    an underscore) is scikit-learn's so the two can be swapped and compared.
+
+    Seeding is greedy k-means++: each new centre is the best of ``2 + log(k)`` candidates drawn
+    with probability proportional to the weighted squared distance, which gives markedly
+    better starting points than plain k-means++ at a small cost.
+
+    ``tol`` is multiplied by the mean of the per-feature variances because an absolute
+    threshold would mean something different for data in metres and data in kilometres.
+
+    After the last iteration the rows are assigned once more to the final centres, so that
+    ``labels_`` and ``inertia_`` describe the centres that are returned rather than those of
+    the iteration before.
+
+    A cluster that loses all its points is moved onto the point farthest from its centre: that
+    point is the one the model explains worst, so the inertia can only improve.
+
+    Distances are computed block by block with ||x||^2 - 2 x.c + ||c||^2 into a preallocated
+    buffer (one BLAS product per block), so memory stays linear in the number of rows and
+    float32 input is processed in float32 throughout (sums of weights are kept in float64).
+    """
+
+    def __init__(
+        self,
+        n_clusters: int,
+        *,
+        n_init: int = 10,
+        max_iter: int = 300,
+        tol: float = 1e-4,
+        random_state: int | np.random.Generator | None = None,
+    ) -> None:
+        self.n_clusters = n_clusters
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def _check_parameters(self, n_samples: int) -> None:
+        """Reject parameters that cannot produce a clustering of n_samples rows."""
+        if not isinstance(self.n_clusters, int | np.integer) or self.n_clusters < 1:
+            raise ValueError(f"n_clusters must be a positive integer, got {self.n_clusters!r}")
+        if self.n_clusters > n_samples:
+            raise ValueError(f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}")
+        if self.n_init < 1 or self.max_iter < 1 or self.tol < 0:
+            raise ValueError("n_init and max_iter must be >= 1 and tol >= 0")
+
+    def fit(self, X: object, sample_weight: object = None) -> KMeans:
+        """Compute the clustering.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weight of each row in the centres and the inertia; ones when omitted.
+
+        Returns
+        -------
+        KMeans
+            The fitted estimator (``self``).
+        """
+        X = _validate_data(X)
+        self._check_parameters(X.shape[0])
+        weights = _validate_weights(sample_weight, X.shape[0], X.dtype)
+        rng = np.random.default_rng(self.random_state)
+        x_squared_norms = row_norms_squared(X)
+        workspace = LloydWorkspace.allocate(X, weights, x_squared_norms, self.n_clusters)
+        absolute_tol = tolerance(X, self.tol)
+        best: tuple[np.ndarray, np.ndarray, float, int] | None = None
+        for _ in range(self.n_init):
+            centers_init = kmeans_plusplus(X, self.n_clusters, x_squared_norms, weights, rng)
+            result = kmeans_single_lloyd(X, centers_init, workspace, self.max_iter, absolute_tol)
+            if best is None or result[2] < best[2]:
+                best = result
+        assert best is not None
+        self.cluster_centers_, self.labels_, self.inertia_, self.n_iter_ = best
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X: object) -> np.ndarray:
+        """Index of the nearest fitted centre for each row of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to place.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Cluster index of each row.
+        """
+        if not hasattr(self, "cluster_centers_"):
+            raise RuntimeError("This KMeans instance is not fitted yet; call fit first")
+        X = _validate_data(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, the model was fitted on "
+                             f"{self.n_features_in_}")
+        centers = self.cluster_centers_.astype(X.dtype, copy=False)
+        labels = np.empty(X.shape[0], dtype=np.intp)
+        distances = np.empty(X.shape[0], dtype=X.dtype)
+        chunk_rows = max(256, (1 << 20) // (self.n_clusters * X.dtype.itemsize))
+        block = np.empty((min(chunk_rows, max(X.shape[0], 1)), self.n_clusters), dtype=X.dtype)
+        assign_labels(X, centers, row_norms_squared(X), labels, distances, block)
+        return labels
+
+    def fit_predict(self, X: object, sample_weight: object = None) -> np.ndarray:
+        """Fit on X and return the training labels (same as ``fit(X).labels_``)."""
+        return self.fit(X, sample_weight).labels_
