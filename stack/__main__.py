@@ -7,20 +7,30 @@ import logging
 import sys
 
 from pizzario import load_config
+from stack.control import down, format_status, status, up
 from stack.fetch import FetchError, fetch
 from stack.layout import Layout, find_java17
+from stack.service import StackError
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m stack",
         description=(
-            "Run Kafka, Elasticsearch and a Flink cluster as local processes on 127.0.0.1 "
-            "(no Docker). Downloads go to the cache (~/.cache/pizzario), runtime state to .state/."
+            "Run Kafka (127.0.0.1:9092), Elasticsearch (127.0.0.1:9200) and a Flink cluster "
+            "(http://127.0.0.1:8081) as local processes, without Docker. Downloads go to the "
+            "cache (~/.cache/pizzario), data, logs and pids to .state/ in the repository."
         ),
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("fetch", help="download Kafka, Elasticsearch and the Flink connectors")
+    commands.add_parser(
+        "up", help="start the services that are not running; create topics and indices"
+    )
+    stop = commands.add_parser("down", help="stop the services that `up` started")
+    stop.add_argument("services", nargs="*", choices=["kafka", "elasticsearch", "flink", []],
+                      help="only these (default: all)")  # fmt: skip
+    commands.add_parser("status", help="show each service: pids, address, health, memory, log")
     return parser
 
 
@@ -28,13 +38,25 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; return the process exit code."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    # kafka-python narrates every connection at INFO.
+    logging.getLogger("kafka").setLevel(logging.WARNING)
     config = load_config()
     layout = Layout.from_config(config)
     try:
         if args.command == "fetch":
             seconds = fetch(layout, find_java17(config.stack.java_home))
             print(f"fetch: done in {seconds:.1f} s")
-    except FetchError as error:
+        elif args.command == "up":
+            up(config, layout)
+            print(format_status(status(config, layout), config.paths.repo_root))
+        elif args.command == "down":
+            stopped = down(config, layout, args.services or None)
+            print(f"down: stopped {', '.join(stopped) if stopped else 'nothing (none running)'}")
+        elif args.command == "status":
+            rows = status(config, layout)
+            print(format_status(rows, config.paths.repo_root))
+            return 0 if all(row.health.ok for row in rows) else 3
+    except (FetchError, StackError) as error:
         print(error, file=sys.stderr)
         return 1
     return 0

@@ -1,0 +1,100 @@
+"""``up``, ``down`` and ``status`` of the whole local stack."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from pizzario import Config
+from stack.elasticsearch import ElasticsearchService
+from stack.fetch import is_fetched
+from stack.flink import FlinkService
+from stack.kafka import KafkaService
+from stack.layout import Layout, find_java17
+from stack.provision import create_indices, create_topics
+from stack.service import Service, ServiceStatus, StackError
+
+__all__ = ["down", "format_status", "services", "status", "up"]
+
+log = logging.getLogger(__name__)
+
+
+def services(config: Config, layout: Layout | None = None) -> list[Service]:
+    """The services in start order: Kafka, Elasticsearch, Flink."""
+    layout = layout or Layout.from_config(config)
+    java_home = find_java17(config.stack.java_home)
+    return [
+        KafkaService(config, layout, java_home),
+        ElasticsearchService(config, layout, java_home),
+        FlinkService(config, layout, java_home),
+    ]
+
+
+def up(config: Config, layout: Layout | None = None) -> list[str]:
+    """Start whatever is not running and healthy, one after another, then create topics
+    and indices.
+
+    Returns
+    -------
+    list of str
+        Names of the services this call started (empty when all were already up).
+
+    Raises
+    ------
+    StackError
+        One line naming the service that failed and its log file.
+    """
+    layout = layout or Layout.from_config(config)
+    if not is_fetched(layout):
+        raise StackError("stack: downloads are missing; run `python -m stack fetch` first")
+    started_at = time.monotonic()
+    started = []
+    for service in services(config, layout):
+        if service.start(config.stack.start_timeout_s):
+            started.append(service.name)
+    try:
+        create_topics(config)
+    except Exception as error:
+        raise StackError(f"kafka: creating topics failed: {error}") from error
+    try:
+        create_indices(config)
+    except Exception as error:
+        raise StackError(f"elasticsearch: creating indices failed: {error}") from error
+    log.info("stack: up in %.1f s", time.monotonic() - started_at)
+    return started
+
+
+def down(config: Config, layout: Layout | None = None, only: list[str] | None = None) -> list[str]:
+    """Stop the services this checkout started (all, or the named ones), in reverse order."""
+    stopped = []
+    for service in reversed(services(config, layout)):
+        if (only is None or service.name in only) and service.stop():
+            stopped.append(service.name)
+    return stopped
+
+
+def status(config: Config, layout: Layout | None = None) -> list[ServiceStatus]:
+    """The status of each service."""
+    return [service.status() for service in services(config, layout)]
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def format_status(rows: list[ServiceStatus], root: Path) -> str:
+    """A small table: service, pids, address, health, resident memory, log."""
+    lines = [f"{'service':<14}{'pids':<14}{'address':<17}{'health':<36}{'rss':>9}  log"]
+    for row in rows:
+        pids = " ".join(map(str, row.pids)) or ("-" if not row.health.ok else "external")
+        health = ("ok: " if row.health.ok else "DOWN: ") + row.health.detail
+        rss = f"{row.resident_bytes / 2**20:.0f} MiB" if row.pids else "-"
+        lines.append(
+            f"{row.name:<14}{pids:<14}{row.address:<17}{health[:35]:<36}{rss:>9}  "
+            f"{_relative(row.log_file, root)}"
+        )
+    return "\n".join(lines)

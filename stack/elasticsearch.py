@@ -1,0 +1,120 @@
+"""Elasticsearch 7.17 single node without security, run as an unprivileged user.
+
+Elasticsearch refuses to run as root. When set-up runs as root it creates a system user
+(``StackSettings.service_user``), copies the distribution out of the cache into the state
+folder (the cache under /root is not readable by other users) and runs the node as that
+user, owning its data and log folders.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pwd
+import shutil
+import subprocess
+from pathlib import Path
+
+import requests
+
+from stack.process import start_background
+from stack.render import elasticsearch_jvm_options, elasticsearch_yml
+from stack.service import Health, Service
+
+__all__ = ["ElasticsearchService"]
+
+log = logging.getLogger(__name__)
+
+
+def _ensure_system_user(name: str) -> None:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        log.info("elasticsearch: creating system user %s", name)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+            check=True,
+            capture_output=True,
+        )
+
+
+def _chown_tree(root: Path, name: str) -> None:
+    entry = pwd.getpwnam(name)
+    for folder, dirs, files in os.walk(root):
+        os.chown(folder, entry.pw_uid, entry.pw_gid)
+        for item in (*dirs, *files):
+            os.chown(Path(folder) / item, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
+
+
+class ElasticsearchService(Service):
+    """The node on 127.0.0.1:9200."""
+
+    name = "elasticsearch"
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """The HTTP port."""
+        return (int(self.config.elasticsearch.url.rstrip("/").rsplit(":", 1)[1]),)
+
+    @property
+    def log_file(self) -> Path:
+        """The node's main log (named after the cluster)."""
+        return self.layout.log_dir(self.name) / "pizzario.log"
+
+    def check_health(self) -> Health:
+        """``_cluster/health`` must say yellow or green."""
+        response = requests.get(f"{self.config.elasticsearch.url}/_cluster/health", timeout=5)
+        response.raise_for_status()
+        status = response.json()["status"]
+        return Health(status in {"yellow", "green"}, f"cluster {status}")
+
+    def _run_user(self) -> str | None:
+        return self.config.stack.service_user if os.geteuid() == 0 else None
+
+    def _install_home(self) -> Path:
+        """A copy of the distribution in the state folder, refreshed when the version changes."""
+        source = self.layout.elasticsearch_dist
+        if not (source / "bin" / "elasticsearch").is_file():
+            raise self.fail("Elasticsearch is missing; run `python -m stack fetch` first")
+        home = self.layout.elasticsearch_home
+        marker = home / ".source"
+        if not (marker.is_file() and marker.read_text() == str(source)):
+            if home.exists():
+                shutil.rmtree(home)
+            shutil.copytree(source, home, symlinks=True)
+            marker.write_text(str(source))
+        return home
+
+    def _launch(self) -> list[int]:
+        user = self._run_user()
+        if user is not None:
+            _ensure_system_user(user)
+        home = self._install_home()
+        conf, data, logs, tmp = (self.state_dir / part for part in ("config", "data", "log", "tmp"))
+        for folder in (conf / "jvm.options.d", data, logs, tmp):
+            folder.mkdir(parents=True, exist_ok=True)
+        (conf / "elasticsearch.yml").write_text(
+            elasticsearch_yml(self.host, self.ports[0], data, logs)
+        )
+        (conf / "jvm.options").write_text(
+            elasticsearch_jvm_options(self.config.stack.elasticsearch_heap_mb, logs)
+        )
+        shutil.copy2(home / "config" / "log4j2.properties", conf / "log4j2.properties")
+        if user is not None:
+            _chown_tree(self.state_dir, user)
+        env = self.java_env()
+        env.update(
+            ES_JAVA_HOME=str(self.require_java()),
+            ES_PATH_CONF=str(conf),
+            ES_TMPDIR=str(tmp),
+            # Settings come from the generated files only, never the caller's environment.
+            ES_JAVA_OPTS="",
+        )
+        pid = start_background(
+            [str(home / "bin" / "elasticsearch")],
+            logs / "elasticsearch.out",
+            env,
+            cwd=self.state_dir,
+            user=user,
+        )
+        return [pid]

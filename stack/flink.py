@@ -1,0 +1,237 @@
+"""The Flink 1.20 standalone cluster from PyFlink's own distribution, and job submission.
+
+The cluster runs from ``pyflink/bin/start-cluster.sh`` with a generated FLINK_CONF_DIR in
+the state folder, so the installation itself is never edited (except lib/, where fetch puts
+the connector jars). Jobs are submitted with ``pyflink/bin/flink run -py``:
+:func:`run_python_job` does that and returns the job id.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import requests
+
+from pizzario import Config, load_config
+from stack.layout import Layout, find_java17, pyflink_home
+from stack.render import flink_config_yaml
+from stack.service import Health, Service, StackError
+
+__all__ = ["FlinkService", "cancel_job", "flink_environment", "job_state", "run_python_job"]
+
+log = logging.getLogger(__name__)
+
+_JOB_ID = re.compile(r"JobID\s+([0-9a-f]{32})")
+_JVM_OPTS = re.compile(r"^\s*all:\s*(--add-.*)$", re.MULTILINE)
+
+
+def _installation_java_opts(flink_home: Path) -> str:
+    """The JDK 17 module flags that the installation's own config.yaml carries."""
+    match = _JVM_OPTS.search((flink_home / "conf" / "config.yaml").read_text())
+    return match.group(1).strip() if match else ""
+
+
+def flink_settings(config: Config, layout: Layout, flink_home: Path) -> dict[str, object]:
+    """The config.yaml keys of the local cluster (flat, as Flink 1.20 accepts them)."""
+    state = layout.service_dir("flink")
+    rest_port = int(config.flink.rest_url.rstrip("/").rsplit(":", 1)[1])
+    return {
+        "env.java.opts.all": _installation_java_opts(flink_home),
+        "env.log.dir": str(state / "log"),
+        "env.pid.dir": str(state / "run"),
+        "jobmanager.rpc.address": "127.0.0.1",
+        "jobmanager.rpc.port": 6123,
+        "jobmanager.bind-host": "127.0.0.1",
+        "jobmanager.memory.process.size": f"{config.stack.flink_jobmanager_memory_mb}m",
+        "jobmanager.execution.failover-strategy": "region",
+        "taskmanager.host": "127.0.0.1",
+        "taskmanager.bind-host": "127.0.0.1",
+        "taskmanager.numberOfTaskSlots": config.flink.task_slots,
+        "taskmanager.memory.process.size": f"{config.stack.flink_taskmanager_memory_mb}m",
+        "parallelism.default": config.flink.parallelism,
+        "rest.address": "127.0.0.1",
+        "rest.bind-address": "127.0.0.1",
+        "rest.port": rest_port,
+        # Python UDF workers and the `flink run -py` client use the project's interpreter.
+        "python.executable": sys.executable,
+        "python.client.executable": sys.executable,
+        "execution.checkpointing.storage": "filesystem",
+        "execution.checkpointing.dir": (state / "checkpoints").as_uri(),
+        "execution.checkpointing.savepoint-dir": (state / "savepoints").as_uri(),
+        "io.tmp.dirs": str(state / "tmp"),
+        "web.tmpdir": str(state / "tmp" / "web"),
+        "web.upload.dir": str(state / "tmp" / "upload"),
+        "blob.storage.directory": str(state / "tmp" / "blob"),
+    }
+
+
+def flink_environment(config: Config | None = None, layout: Layout | None = None) -> dict[str, str]:
+    """Environment for Flink's scripts: Java 17, the generated FLINK_CONF_DIR, the venv first."""
+    config = config or load_config()
+    layout = layout or Layout.from_config(config)
+    java_home = find_java17(config.stack.java_home)
+    if java_home is None:
+        raise StackError("flink: Java 17 not found; set PIZZARIO_STACK_JAVA_HOME")
+    env = dict(os.environ)
+    env.update(
+        JAVA_HOME=str(java_home),
+        FLINK_CONF_DIR=str(layout.flink_conf_dir),
+        PATH=f"{java_home}/bin:{Path(sys.executable).parent}:{env.get('PATH', '')}",
+    )
+    return env
+
+
+class FlinkService(Service):
+    """JobManager (REST on 127.0.0.1:8081) and one TaskManager."""
+
+    name = "flink"
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """REST port, then JobManager RPC port."""
+        return (int(self.config.flink.rest_url.rstrip("/").rsplit(":", 1)[1]), 6123)
+
+    @property
+    def log_file(self) -> Path:
+        """The JobManager's log (the TaskManager's sits beside it)."""
+        logs = sorted(self.layout.log_dir(self.name).glob("flink-*-standalonesession-*.log"))
+        return logs[-1] if logs else self.layout.log_dir(self.name)
+
+    def check_health(self) -> Health:
+        """The REST API must list at least one registered TaskManager."""
+        response = requests.get(f"{self.config.flink.rest_url}/taskmanagers", timeout=5)
+        response.raise_for_status()
+        managers = response.json().get("taskmanagers", [])
+        slots = sum(manager.get("slotsNumber", 0) for manager in managers)
+        return Health(bool(managers), f"{len(managers)} taskmanager(s), {slots} slots")
+
+    def _write_conf(self, flink_home: Path) -> None:
+        conf = self.layout.flink_conf_dir
+        conf.mkdir(parents=True, exist_ok=True)
+        for source in (flink_home / "conf").glob("log*"):
+            shutil.copy2(source, conf / source.name)
+        (conf / "config.yaml").write_text(
+            flink_config_yaml(flink_settings(self.config, self.layout, flink_home))
+        )
+        (conf / "masters").write_text(f"127.0.0.1:{self.ports[0]}\n")
+        # "localhost" makes start-cluster.sh start the TaskManager here rather than over ssh.
+        (conf / "workers").write_text("localhost\n")
+        for part in ("log", "run", "tmp", "checkpoints", "savepoints"):
+            (self.state_dir / part).mkdir(parents=True, exist_ok=True)
+
+    def _launch(self) -> list[int]:
+        flink_home = pyflink_home()
+        self._write_conf(flink_home)
+        run_dir = self.state_dir / "run"
+        for stale in run_dir.glob("*.pid"):
+            stale.unlink()
+        result = subprocess.run(
+            [str(flink_home / "bin" / "start-cluster.sh")],
+            env=self.java_env()
+            | {"FLINK_CONF_DIR": str(self.layout.flink_conf_dir), "FLINK_IDENT_STRING": "pizzario"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise self.fail(f"start-cluster.sh failed: {result.stderr.strip()[-300:]}")
+        # flink-daemon.sh records each daemon's pid in env.pid.dir.
+        return [
+            int(pid) for path in sorted(run_dir.glob("*.pid")) for pid in path.read_text().split()
+        ]
+
+
+def _rest(config: Config) -> str:
+    return config.flink.rest_url.rstrip("/")
+
+
+def _job_ids(config: Config) -> set[str]:
+    response = requests.get(f"{_rest(config)}/jobs", timeout=10)
+    response.raise_for_status()
+    return {job["id"] for job in response.json()["jobs"]}
+
+
+def run_python_job(
+    script: Path | str,
+    args: Sequence[str] = (),
+    *,
+    config: Config | None = None,
+    timeout_s: float = 300.0,
+) -> str:
+    """Submit a PyFlink script to the local cluster with ``flink run -d -py``.
+
+    Parameters
+    ----------
+    script : Path or str
+        The Python job file.
+    args : sequence of str
+        Arguments passed to the script after its path.
+    config : Config, optional
+        Configuration; loaded from the environment when omitted.
+    timeout_s : float
+        How long the client may take to submit.
+
+    Returns
+    -------
+    str
+        The Flink job id (32 hex digits).
+
+    Raises
+    ------
+    StackError
+        When the client fails or no new job appears; the message carries the client output.
+    """
+    config = config or load_config()
+    layout = Layout.from_config(config)
+    env = flink_environment(config, layout)
+    before = _job_ids(config)
+    command = [
+        str(pyflink_home() / "bin" / "flink"), "run", "-d",
+        "-m", _rest(config).split("://", 1)[-1],
+        "-pyexec", sys.executable, "-pyclientexec", sys.executable,
+        "-py", str(Path(script).resolve()), *args,
+    ]  # fmt: skip
+    log.info("flink: submitting %s", script)
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=timeout_s, check=False
+    )
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        raise StackError(f"flink run {script} failed (exit {result.returncode}):\n{output[-4000:]}")
+    found = _JOB_ID.findall(output)
+    if found:
+        return found[-1]
+    # Some clients print nothing about the job: find it as the job that was not there before.
+    new = _job_ids(config) - before
+    if len(new) == 1:
+        return new.pop()
+    raise StackError(f"flink run {script}: could not tell the job id:\n{output[-4000:]}")
+
+
+def job_state(job_id: str, config: Config | None = None) -> str:
+    """The job's state as the REST API reports it (RUNNING, FAILED, CANCELED, ...)."""
+    config = config or load_config()
+    response = requests.get(f"{_rest(config)}/jobs/{job_id}", timeout=10)
+    response.raise_for_status()
+    return str(response.json()["state"])
+
+
+def cancel_job(job_id: str, config: Config | None = None, timeout_s: float = 60.0) -> str:
+    """Cancel a job and wait until it reaches a terminal state; return that state."""
+    config = config or load_config()
+    requests.patch(f"{_rest(config)}/jobs/{job_id}?mode=cancel", timeout=10).raise_for_status()
+    deadline = time.monotonic() + timeout_s
+    while True:
+        state = job_state(job_id, config)
+        if state in {"CANCELED", "FAILED", "FINISHED"} or time.monotonic() > deadline:
+            return state
+        time.sleep(0.5)

@@ -1,0 +1,88 @@
+"""Topics and Elasticsearch index templates and indices that every part expects to exist."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import requests
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from pizzario import Config
+
+__all__ = ["TEMPLATE_DIR", "create_indices", "create_topics", "index_templates", "topic_plan"]
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "elasticsearch" / "templates"
+
+
+def topic_plan(config: Config) -> dict[str, int]:
+    """Topic name -> partition count."""
+    return {
+        config.kafka.ping_topic: config.kafka.ping_partitions,
+        config.kafka.dead_letter_topic: 1,
+        config.kafka.offer_topic: 1,
+    }
+
+
+def create_topics(config: Config) -> list[str]:
+    """Create the missing topics (one replica: a single broker); return the ones created."""
+    admin = KafkaAdminClient(
+        bootstrap_servers=config.kafka.bootstrap, client_id="pizzario-stack-setup"
+    )
+    created = []
+    try:
+        existing = set(admin.list_topics())
+        for name, partitions in topic_plan(config).items():
+            if name in existing:
+                continue
+            try:
+                admin.create_topics([NewTopic(name, partitions, 1)])
+                created.append(name)
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+    for name in created:
+        log.info("kafka: created topic %s (%d partitions)", name, topic_plan(config)[name])
+    return created
+
+
+def index_templates(config: Config) -> dict[str, dict]:
+    """Index name -> composable index template body, read from stack/elasticsearch/templates."""
+    names = (
+        config.elasticsearch.offers_index,
+        config.elasticsearch.visits_index,
+        config.elasticsearch.footfall_index,
+    )
+    templates = {}
+    for template, index in zip(("offers", "visits", "footfall"), names, strict=True):
+        body = json.loads((TEMPLATE_DIR / f"{template}.json").read_text())
+        # An index renamed in the configuration keeps its mapping.
+        body["index_patterns"] = [index, f"{index}-*"]
+        templates[index] = body
+    return templates
+
+
+def create_indices(config: Config) -> list[str]:
+    """Put the index templates (always, so edits apply) and create missing indices."""
+    url = config.elasticsearch.url.rstrip("/")
+    created = []
+    for index, body in index_templates(config).items():
+        response = requests.put(f"{url}/_index_template/pizzario-{index}", json=body, timeout=30)
+        if not response.ok:
+            raise RuntimeError(
+                f"elasticsearch: template for {index} rejected: {response.status_code} "
+                f"{response.text[:500]}"
+            )
+        if requests.head(f"{url}/{index}", timeout=10).status_code == 404:
+            response = requests.put(f"{url}/{index}", timeout=30)
+            if not response.ok and "resource_already_exists" not in response.text:
+                raise RuntimeError(f"elasticsearch: creating {index} failed: {response.text[:500]}")
+            created.append(index)
+            log.info("elasticsearch: created index %s", index)
+    return created

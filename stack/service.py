@@ -1,0 +1,191 @@
+"""What every local service shares: start, wait for health, stop, and report status."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+from pizzario import Config
+from stack.layout import Layout
+from stack.process import (
+    alive_pids,
+    port_open,
+    read_pids,
+    resident_memory_bytes,
+    running,
+    stop_pids,
+    write_pids,
+)
+
+__all__ = ["Health", "Service", "ServiceStatus", "StackError"]
+
+log = logging.getLogger(__name__)
+
+
+class StackError(RuntimeError):
+    """A service could not be started or checked; the message names it and its log file."""
+
+
+@dataclass(frozen=True)
+class Health:
+    """The answer of a service's own health check."""
+
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    """One line of ``python -m stack status``."""
+
+    name: str
+    pids: tuple[int, ...]
+    address: str
+    health: Health
+    resident_bytes: int
+    log_file: Path
+
+    @property
+    def started_here(self) -> bool:
+        """True when this checkout's `up` started the running processes."""
+        return bool(self.pids)
+
+
+class Service(ABC):
+    """A local service started from the cache and recorded in the state folder."""
+
+    name: str = ""
+
+    def __init__(self, config: Config, layout: Layout, java_home: Path | None) -> None:
+        self.config = config
+        self.layout = layout
+        self.java_home = java_home
+        self.host = "127.0.0.1"
+
+    # Each service defines these -----------------------------------------------
+    @property
+    @abstractmethod
+    def ports(self) -> tuple[int, ...]:
+        """Ports the service listens on; the first is the one clients use."""
+
+    @property
+    @abstractmethod
+    def log_file(self) -> Path:
+        """The main log to read when something goes wrong."""
+
+    @abstractmethod
+    def check_health(self) -> Health:
+        """Ask the running service whether it serves requests."""
+
+    @abstractmethod
+    def _launch(self) -> list[int]:
+        """Write configuration and start the processes; return their pids."""
+
+    # Shared behaviour -----------------------------------------------------------
+    @property
+    def state_dir(self) -> Path:
+        """This service's folder in the state directory."""
+        return self.layout.service_dir(self.name)
+
+    @property
+    def pid_file(self) -> Path:
+        """Pids of the processes this checkout started."""
+        return self.layout.pid_file(self.name)
+
+    def pids(self) -> list[int]:
+        """Our processes that are still running."""
+        return alive_pids(self.pid_file, self.layout.state_dir)
+
+    def health(self) -> Health:
+        """Health, answered without waiting when nothing listens on the service's port."""
+        if not port_open(self.host, self.ports[0]):
+            return Health(False, f"nothing listens on {self.host}:{self.ports[0]}")
+        try:
+            return self.check_health()
+        except Exception as error:  # a half-started service answers in many odd ways
+            return Health(False, f"{type(error).__name__}: {error}")
+
+    def fail(self, problem: str) -> StackError:
+        """An error naming the service and its log file, one line."""
+        return StackError(f"{self.name}: {problem} (log: {self.log_file})")
+
+    def require_java(self) -> Path:
+        """The Java 17 home, or a clear error."""
+        if self.java_home is None:
+            raise self.fail("Java 17 not found; install openjdk-17 or set PIZZARIO_STACK_JAVA_HOME")
+        return self.java_home
+
+    def java_env(self) -> dict[str, str]:
+        """The environment with JAVA_HOME set to Java 17 (never the machine's default JDK)."""
+        env = dict(os.environ)
+        java_home = str(self.require_java())
+        env["JAVA_HOME"] = java_home
+        env["PATH"] = f"{java_home}/bin:{env.get('PATH', '')}"
+        return env
+
+    def start(self, timeout_s: float) -> bool:
+        """Start unless already healthy; wait for health. Returns True when it started it."""
+        if self.health().ok:
+            log.info("%s: already running and healthy, left alone", self.name)
+            return False
+        ours = self.pids()
+        if not ours:
+            busy = [port for port in self.ports if port_open(self.host, port)]
+            if busy:
+                raise self.fail(
+                    f"port {self.host}:{busy[0]} is in use by another process "
+                    "(not started by this checkout's `python -m stack up`)"
+                )
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            log.info("%s: starting", self.name)
+            ours = self._launch()
+            write_pids(self.pid_file, ours)
+        self.wait_healthy(timeout_s)
+        return True
+
+    def wait_healthy(self, timeout_s: float) -> None:
+        """Poll health until it is ok, the processes die or the deadline passes."""
+        started = time.monotonic()
+        last_report = started
+        while True:
+            health = self.health()
+            if health.ok:
+                log.info("%s: healthy after %.1f s (%s)", self.name, time.monotonic() - started,
+                         health.detail)  # fmt: skip
+                return
+            # Only existence here: a just-forked child has not yet exec'd its own command line.
+            if not any(running(pid) for pid in read_pids(self.pid_file)):
+                raise self.fail("exited during start-up")
+            if time.monotonic() - started > timeout_s:
+                raise self.fail(f"not healthy after {timeout_s:.0f} s: {health.detail}")
+            if time.monotonic() - last_report > 10:
+                log.info("%s: waiting (%.0f s): %s", self.name, time.monotonic() - started,
+                         health.detail)  # fmt: skip
+                last_report = time.monotonic()
+            time.sleep(1.0)
+
+    def stop(self) -> bool:
+        """Stop the processes this checkout started; True when there were any."""
+        ours = self.pids()
+        if ours:
+            log.info("%s: stopping pids %s", self.name, " ".join(map(str, ours)))
+            stop_pids(ours)
+        write_pids(self.pid_file, [])
+        return bool(ours)
+
+    def status(self) -> ServiceStatus:
+        """Pids, address, health, resident memory and log of the service."""
+        ours = tuple(self.pids())
+        resident = sum(resident_memory_bytes(pid) or 0 for pid in ours)
+        return ServiceStatus(
+            name=self.name,
+            pids=ours,
+            address=f"{self.host}:{self.ports[0]}",
+            health=self.health(),
+            resident_bytes=resident,
+            log_file=self.log_file,
+        )
