@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from pizzario import Config
@@ -31,6 +34,18 @@ def services(config: Config, layout: Layout | None = None) -> list[Service]:
     ]
 
 
+@contextlib.contextmanager
+def _exclusive(layout: Layout) -> Iterator[None]:
+    """One `up` at a time per checkout (two test sessions may start together)."""
+    layout.state_dir.mkdir(parents=True, exist_ok=True)
+    with (layout.state_dir / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def up(config: Config, layout: Layout | None = None) -> list[str]:
     """Start whatever is not running and healthy, one after another, then create topics
     and indices.
@@ -50,9 +65,10 @@ def up(config: Config, layout: Layout | None = None) -> list[str]:
         raise StackError("stack: downloads are missing; run `python -m stack fetch` first")
     started_at = time.monotonic()
     started = []
-    for service in services(config, layout):
-        if service.start(config.stack.start_timeout_s):
-            started.append(service.name)
+    with _exclusive(layout):
+        for service in services(config, layout):
+            if service.start(config.stack.start_timeout_s):
+                started.append(service.name)
     try:
         create_topics(config)
     except Exception as error:
