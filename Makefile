@@ -44,7 +44,7 @@ demo: up  ## run the whole system and show offers as they arrive
 	$(PY) -m flink_jobs submit
 	$(PY) -m simulator --speed 60 --duration 20m --customers 200 --show-offers
 
-test: setup  ## run every test, starting the local stack when none is running
+test: fetch  ## run every test, starting the local stack when none is running
 	$(PY) -m pytest
 
 unit: setup  ## run the tests that need no services
