@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from stack.process import (
+    alive_pids,
+    port_open,
+    read_pids,
+    resident_memory_bytes,
+    running,
+    start_background,
+    stop_pids,
+    write_pids,
+)
+
+
+def test_port_open_tells_a_listening_port_from_a_closed_one() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        assert port_open("127.0.0.1", port)
+    assert not port_open("127.0.0.1", port)
+
+
+def test_pid_files_round_trip_and_an_empty_list_removes_the_file(tmp_path: Path) -> None:
+    pid_file = tmp_path / "svc" / "pids"
+    assert read_pids(pid_file) == []
+    write_pids(pid_file, [123, 456])
+    assert pid_file.read_text() == "123\n456\n"
+    assert read_pids(pid_file) == [123, 456]
+    write_pids(pid_file, [])
+    assert not pid_file.exists()
+
+
+def test_a_recorded_pid_counts_as_ours_only_while_its_command_names_the_state_dir(
+    tmp_path: Path,
+) -> None:
+    marker = tmp_path / "config.properties"
+    ours = start_background(
+        [sys.executable, "-c", "import time, sys; time.sleep(60)", str(marker)],
+        tmp_path / "log" / "out.log",
+        env={},
+        cwd=tmp_path,
+    )
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    pid_file = tmp_path / "pids"
+    write_pids(pid_file, [ours, stranger.pid, 999_999_999])
+    try:
+        # The child may not have exec'd its own command line yet.
+        deadline = time.monotonic() + 10
+        while str(tmp_path) not in Path(f"/proc/{ours}/cmdline").read_text():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert alive_pids(pid_file, tmp_path) == [ours]
+        assert (resident_memory_bytes(ours) or 0) > 1_000_000
+    finally:
+        stop_pids([ours, stranger.pid], timeout_s=10)
+        stranger.wait(timeout=10)
+    assert not running(ours)
+    assert resident_memory_bytes(999_999_999) is None
+    assert (tmp_path / "log" / "out.log").is_file()
+
+
+def test_stop_pids_kills_a_process_that_ignores_sigterm(tmp_path: Path) -> None:
+    stubborn = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    assert stubborn.stdout is not None and stubborn.stdout.readline() == b"ready\n"
+    stop_pids([stubborn.pid], timeout_s=1)
+    assert stubborn.wait(timeout=10) == -9

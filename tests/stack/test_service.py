@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from pizzario import Config, load_config
+from stack.control import format_status
+from stack.elasticsearch import ElasticsearchService
+from stack.kafka import KafkaService
+from stack.layout import Layout
+from stack.service import Health, ServiceStatus, StackError
+
+
+class _NotElasticsearch(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(404)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def stranger_port() -> Iterator[int]:
+    """An HTTP server on a free port that is not Elasticsearch."""
+    server = HTTPServer(("127.0.0.1", 0), _NotElasticsearch)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def _config(tmp_path: Path, **overrides: str) -> Config:
+    environ = {
+        "PIZZARIO_PATHS_STATE_DIR": str(tmp_path / "state"),
+        "PIZZARIO_PATHS_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    return load_config(environ | overrides)
+
+
+def test_a_port_taken_by_another_program_is_reported_with_the_log_file(
+    tmp_path: Path, stranger_port: int
+) -> None:
+    config = _config(tmp_path, PIZZARIO_ELASTICSEARCH_URL=f"http://127.0.0.1:{stranger_port}")
+    service = ElasticsearchService(config, Layout.from_config(config), java_home=None)
+    assert not service.health().ok
+    with pytest.raises(StackError) as raised:
+        service.start(timeout_s=5)
+    message = str(raised.value)
+    assert message.startswith(f"elasticsearch: port 127.0.0.1:{stranger_port} is in use")
+    assert str(tmp_path / "state" / "elasticsearch" / "log" / "pizzario.log") in message
+    assert "\n" not in message
+
+
+def test_a_missing_java_17_is_one_clear_error(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path, PIZZARIO_KAFKA_BOOTSTRAP="127.0.0.1:1", PIZZARIO_KAFKA_CONTROLLER_PORT="2"
+    )
+    layout = Layout.from_config(config)
+    layout.kafka_libs.mkdir(parents=True)
+    (layout.kafka_libs / ".fetched").write_text("stamp\n")
+    with pytest.raises(StackError, match=r"^kafka: Java 17 not found; .*\(log: .*server.log\)$"):
+        KafkaService(config, layout, java_home=None).start(timeout_s=5)
+
+
+def test_missing_downloads_point_to_fetch(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path, PIZZARIO_KAFKA_BOOTSTRAP="127.0.0.1:1", PIZZARIO_KAFKA_CONTROLLER_PORT="2"
+    )
+    with pytest.raises(StackError, match="run `python -m stack fetch` first"):
+        KafkaService(config, Layout.from_config(config), java_home=Path("/x")).start(5)
+
+
+def test_status_table_shows_pids_memory_and_relative_log_paths(tmp_path: Path) -> None:
+    rows = [
+        ServiceStatus(
+            "kafka", (41, 42), "127.0.0.1:9092", Health(True, "3 topics"), 512 * 2**20,
+            tmp_path / ".state" / "kafka" / "log" / "server.log",
+        ),
+        ServiceStatus(
+            "flink", (), "127.0.0.1:8081", Health(False, "nothing listens"), 0,
+            Path("/elsewhere/flink.log"),
+        ),
+    ]  # fmt: skip
+    lines = format_status(rows, tmp_path).splitlines()
+    assert lines[0].split() == ["service", "pids", "address", "health", "rss", "log"]
+    assert lines[1].split() == [
+        "kafka", "41", "42", "127.0.0.1:9092", "ok:", "3", "topics", "512", "MiB",
+        ".state/kafka/log/server.log",
+    ]  # fmt: skip
+    assert lines[2].split() == [
+        "flink", "-", "127.0.0.1:8081", "DOWN:", "nothing", "listens", "-", "/elsewhere/flink.log"
+    ]  # fmt: skip
