@@ -1,0 +1,149 @@
+"""Pure functions that turn configuration, the mall layout and the opt-out list into SQL fragments.
+
+Every value that reaches a ``${placeholder}`` in sql/ is built here, quoted or formatted for
+SQL, so the templates never need string surgery of their own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from pizzario.config import OfferSettings
+from simulator.geometry import EARTH_RADIUS_M
+from simulator.mall import Mall
+
+__all__ = [
+    "CATALOGUE_JOIN_TTL",
+    "TRIGGER_JOIN_TTL",
+    "SinkAndSourceOptions",
+    "mall_params",
+    "offer_params",
+    "opt_out_params",
+    "pipeline_params",
+    "sql_number",
+    "sql_string",
+    "with_options",
+]
+
+# The segment catalogue is read once at start-up, so its side of the trigger join must never
+# expire; a dwell trigger only waits in that join until the catalogue has been read.
+CATALOGUE_JOIN_TTL = "3650 d"
+TRIGGER_JOIN_TTL = "1 h"
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal (single quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def sql_number(value: float) -> str:
+    """A finite number as SQL text, without exponent notation (Flink would read it as DOUBLE)."""
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.10f}".rstrip("0")
+
+
+def with_options(options: Mapping[str, str]) -> str:
+    """The body of a ``WITH (...)`` clause from connector options, one per line."""
+    pairs = (f"{sql_string(key)} = {sql_string(value)}" for key, value in options.items())
+    return ",\n    ".join(pairs)
+
+
+@dataclass(frozen=True)
+class SinkAndSourceOptions:
+    """Connector options of every external table (see :mod:`flink_jobs.connectors`)."""
+
+    ping_json_source: Mapping[str, str]
+    ping_line_source: Mapping[str, str]
+    dead_letter_sink: Mapping[str, str]
+    archive_sink: Mapping[str, str]
+    footfall_sink: Mapping[str, str]
+    visits_sink: Mapping[str, str]
+    segments_source: Mapping[str, str]
+    segment_offers_source: Mapping[str, str]
+    offers_topic_sink: Mapping[str, str]
+    offers_index_sink: Mapping[str, str]
+
+    def as_params(self) -> dict[str, str]:
+        return {name: with_options(options) for name, options in vars(self).items()}
+
+
+def _zone_case(mall: Mall) -> str:
+    """A CASE expression naming the zone of (lat, lon): half-open rectangles, first match wins."""
+    lines = ["CASE"]
+    for zone in mall.zones:
+        rect = zone.rect
+        lines.append(
+            f"        WHEN lat >= {sql_number(rect.min_lat)} AND lat < {sql_number(rect.max_lat)}"
+            f" AND lon >= {sql_number(rect.min_lon)} AND lon < {sql_number(rect.max_lon)}"
+            f" THEN {sql_string(zone.id)}"
+        )
+    lines.append("        ELSE 'outside-zones'")
+    lines.append("    END")
+    return "\n".join(lines)
+
+
+def mall_params(mall: Mall) -> dict[str, str]:
+    """Bounds, the shop's geofence and the zone lookup of a mall layout."""
+    return {
+        "min_lat": sql_number(mall.bounds.min_lat),
+        "max_lat": sql_number(mall.bounds.max_lat),
+        "min_lon": sql_number(mall.bounds.min_lon),
+        "max_lon": sql_number(mall.bounds.max_lon),
+        "shop_lat": sql_number(mall.pizza_shop.lat),
+        "shop_lon": sql_number(mall.pizza_shop.lon),
+        "shop_zone_id": sql_string(mall.pizza_shop.zone_id),
+        "geofence_radius_m": sql_number(mall.pizza_shop.geofence_radius_m),
+        "earth_radius_m": sql_number(EARTH_RADIUS_M),
+        "zone_of_lat_lon": _zone_case(mall),
+    }
+
+
+def offer_params(offers: OfferSettings) -> dict[str, str]:
+    """Thresholds and windows of the business logic."""
+    for name in ("out_of_orderness_s", "session_gap_s", "footfall_window_s"):
+        # The SQL writes these as INTERVAL '<n>' SECOND(3), which holds at most 999 seconds.
+        if not 0 < getattr(offers, name) < 1000:
+            raise ValueError(f"offers.{name} must be between 1 and 999 seconds")
+    return {
+        "campaign": sql_string(offers.campaign),
+        "dwell_threshold_s": str(int(offers.dwell_threshold_s)),
+        "out_of_orderness_s": str(int(offers.out_of_orderness_s)),
+        "session_gap_s": str(int(offers.session_gap_s)),
+        "footfall_window_s": str(int(offers.footfall_window_s)),
+        "max_accuracy_m": sql_number(offers.max_accuracy_m),
+        "max_past_skew_ms": str(int(offers.max_clock_skew_s) * 1000),
+        "max_future_skew_ms": str(int(offers.max_future_skew_s) * 1000),
+    }
+
+
+def opt_out_params(opted_out_customer_ids: Iterable[int]) -> dict[str, str]:
+    """The ``NOT IN (...)`` list of opted-out customers.
+
+    An empty ``IN ()`` is not SQL and ``NOT IN (NULL)`` would exclude everyone, so an empty list
+    becomes ``-1``, which is never a customer id.
+    """
+    ids = sorted({int(customer_id) for customer_id in opted_out_customer_ids})
+    return {"opted_out_customer_ids": ", ".join(str(i) for i in ids) if ids else "-1"}
+
+
+def pipeline_params(
+    *,
+    connectors: SinkAndSourceOptions,
+    mall: Mall,
+    offers: OfferSettings,
+    opted_out_customer_ids: Iterable[int],
+) -> dict[str, str]:
+    """Every placeholder value of the pipeline's SQL files."""
+    return {
+        **connectors.as_params(),
+        **mall_params(mall),
+        **offer_params(offers),
+        **opt_out_params(opted_out_customer_ids),
+        "trigger_join_ttl": TRIGGER_JOIN_TTL,
+        "catalogue_join_ttl": CATALOGUE_JOIN_TTL,
+    }

@@ -1,0 +1,131 @@
+"""The offer pipeline as a list of rendered SQL statements, and how a TableEnvironment runs them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flink_jobs.inputs import load_opt_outs
+from flink_jobs.params import SinkAndSourceOptions, pipeline_params
+from flink_jobs.rendering import Statement, load_statements
+from pizzario.config import Config
+from simulator.mall import Mall, load_mall
+
+if TYPE_CHECKING:  # pyflink is heavy; only the job entry points import it for real
+    from pyflink.table import StatementSet, TableEnvironment
+
+__all__ = [
+    "RULES_PLACE",
+    "STAGE_FILES",
+    "apply_statements",
+    "job_settings",
+    "pipeline_statements",
+    "stage_paths",
+]
+
+# The stages in the order they are planned; the editable offer rules come between the customer
+# join and the frequency cap.
+STAGE_FILES = (
+    "10_ingest_pings.sql",
+    "20_validate_pings.sql",
+    "30_dedupe_pings.sql",
+    "40_enrich_pings.sql",
+    "50_archive_pings.sql",
+    "60_footfall.sql",
+    "70_visits.sql",
+    "80_dwell_trigger.sql",
+    "90_known_customers.sql",
+    "95_offers.sql",
+)
+RULES_PLACE = STAGE_FILES.index("95_offers.sql")
+
+
+def stage_paths(sql_dir: Path, rules_sql: Path) -> list[Path]:
+    """The stage files with the rules file in its place."""
+    paths = [sql_dir / name for name in STAGE_FILES]
+    paths.insert(RULES_PLACE, rules_sql)
+    return paths
+
+
+def job_settings(config: Config, time_zone: str) -> dict[str, str]:
+    """Flink settings of the job: checkpoints, restarts, state lifetime, watermarks, time zone.
+
+    Parameters
+    ----------
+    config : Config
+        The flink, offers, pipeline and paths sections are used.
+    time_zone : str
+        IANA zone of the mall; days (for the cap) and hours (for the rules) are local.
+    """
+    flink, offers, pipeline = config.flink, config.offers, config.pipeline
+    checkpoints = (config.paths.state_dir / "flink" / "checkpoints").resolve()
+    return {
+        "pipeline.name": pipeline.job_name,
+        "parallelism.default": str(flink.parallelism),
+        # Offers reach Kafka in transactions committed on checkpoints, so the interval is part
+        # of the offer latency.
+        "execution.checkpointing.interval": f"{flink.checkpoint_interval_ms} ms",
+        "execution.checkpointing.mode": "EXACTLY_ONCE",
+        "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
+        "state.checkpoints.dir": checkpoints.as_uri(),
+        "restart-strategy.type": "fixed-delay",
+        "restart-strategy.fixed-delay.attempts": str(pipeline.restart_attempts),
+        "restart-strategy.fixed-delay.delay": f"{pipeline.restart_delay_s} s",
+        # Bounds the dedupe, cap, OVER and join state; the cap needs it to outlast a day.
+        "table.exec.state.ttl": f"{pipeline.state_ttl_h} h",
+        "table.exec.source.idle-timeout": f"{offers.source_idle_timeout_s} s",
+        "table.local-time-zone": time_zone,
+    }
+
+
+def pipeline_statements(
+    config: Config,
+    connectors: SinkAndSourceOptions,
+    *,
+    rules_sql: Path | None = None,
+    mall: Mall | None = None,
+    opted_out_customer_ids: Iterable[int] | None = None,
+) -> list[Statement]:
+    """Render every stage of the pipeline.
+
+    Parameters
+    ----------
+    config : Config
+        Thresholds and paths.
+    connectors : SinkAndSourceOptions
+        Where pings come from and results go.
+    rules_sql : Path, optional
+        The offer rules; ``config.paths.offer_rules_sql`` when omitted.
+    mall : Mall, optional
+        The layout; read from ``config.paths.mall_json`` when omitted.
+    opted_out_customer_ids : iterable of int, optional
+        Read from ``config.paths.opt_outs_csv`` when omitted.
+    """
+    mall = mall if mall is not None else load_mall(config.paths.mall_json)
+    if opted_out_customer_ids is None:
+        opted_out_customer_ids = load_opt_outs(config.paths.opt_outs_csv)
+    params = pipeline_params(
+        connectors=connectors,
+        mall=mall,
+        offers=config.offers,
+        opted_out_customer_ids=opted_out_customer_ids,
+    )
+    paths = stage_paths(config.paths.sql_dir, rules_sql or config.paths.offer_rules_sql)
+    return load_statements(paths, params)
+
+
+def apply_statements(
+    t_env: TableEnvironment, statements: Sequence[Statement], settings: Mapping[str, str]
+) -> StatementSet:
+    """Apply settings, run the DDL and views, and collect every INSERT in one statement set."""
+    table_config = t_env.get_config()
+    for key, value in settings.items():
+        table_config.set(key, value)
+    statement_set = t_env.create_statement_set()
+    for statement in statements:
+        if statement.is_insert:
+            statement_set.add_insert_sql(statement.text)
+        else:
+            t_env.execute_sql(statement.text)
+    return statement_set

@@ -1,0 +1,89 @@
+-- Stage 11: the frequency cap and the sinks.
+--
+-- offer_id is the SHA-256 of customer, campaign and the local day of the trigger, so a replay
+-- produces the same id. The cap keeps the first decision per offer_id (one offer per customer
+-- per campaign per day); its state lives for table.exec.state.ttl, a little over a day.
+-- Ordering by a processing-time attribute keeps the result append-only, which the
+-- exactly-once Kafka sink needs.
+
+CREATE TEMPORARY VIEW offers_first_of_day AS
+SELECT *
+FROM (
+    SELECT *,
+        ROW_NUMBER() OVER (PARTITION BY offer_id ORDER BY decided_at) AS nth_of_day
+    FROM (
+        SELECT
+            SHA256(CONCAT_WS('|', CAST(customer_id AS STRING), ${campaign},
+                             DATE_FORMAT(TO_TIMESTAMP_LTZ(triggered_at, 3), 'yyyy-MM-dd')))
+                AS offer_id,
+            d.*,
+            PROCTIME() AS decided_at
+        FROM offer_decisions AS d
+        WHERE offer_code IS NOT NULL
+    )
+)
+WHERE nth_of_day = 1;
+
+CREATE TEMPORARY VIEW offers AS
+SELECT
+    offer_id,
+    customer_id,
+    segment_id,
+    segment_label,
+    offer_code,
+    message,
+    CAST(discount_pct AS DOUBLE) AS discount_pct,
+    dwell_seconds,
+    triggered_at,
+    1000 * UNIX_TIMESTAMP(CAST(decided_at AS STRING), 'yyyy-MM-dd HH:mm:ss.SSS')
+        + EXTRACT(MILLISECOND FROM CAST(decided_at AS TIMESTAMP(3))) AS emitted_at,
+    ${campaign} AS campaign,
+    device_id,
+    CONCAT(CAST(lat AS STRING), ',', CAST(lon AS STRING)) AS location
+FROM offers_first_of_day;
+
+-- Kafka: keyed by offer_id, written in transactions committed on checkpoints (exactly once).
+CREATE TABLE offers_topic (
+    offer_id      STRING,
+    customer_id   BIGINT,
+    segment_id    INT,
+    segment_label STRING,
+    offer_code    STRING,
+    message       STRING,
+    discount_pct  DOUBLE,
+    dwell_seconds DOUBLE,
+    triggered_at  BIGINT,
+    emitted_at    BIGINT
+) WITH (
+    ${offers_topic_sink}
+);
+
+-- Elasticsearch: the document id is offer_id, so a replayed offer overwrites itself.
+CREATE TABLE offers_index (
+    offer_id      STRING,
+    customer_id   BIGINT,
+    segment_id    INT,
+    segment_label STRING,
+    offer_code    STRING,
+    message       STRING,
+    discount_pct  DOUBLE,
+    dwell_seconds DOUBLE,
+    triggered_at  BIGINT,
+    emitted_at    BIGINT,
+    campaign      STRING,
+    device_id     STRING,
+    location      STRING,
+    PRIMARY KEY (offer_id) NOT ENFORCED
+) WITH (
+    ${offers_index_sink}
+);
+
+INSERT INTO offers_topic
+SELECT offer_id, customer_id, segment_id, segment_label, offer_code, message, discount_pct,
+       dwell_seconds, triggered_at, emitted_at
+FROM offers;
+
+INSERT INTO offers_index
+SELECT offer_id, customer_id, segment_id, segment_label, offer_code, message, discount_pct,
+       dwell_seconds, triggered_at, emitted_at, campaign, device_id, location
+FROM offers;
