@@ -8,11 +8,14 @@ user, owning its data and log folders.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pwd
 import shutil
+import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 import requests
@@ -46,6 +49,13 @@ def _chown_tree(root: Path, name: str) -> None:
             os.chown(Path(folder) / item, entry.pw_uid, entry.pw_gid, follow_symlinks=False)
 
 
+def _traversable_by_others(folder: Path) -> bool:
+    """True when a user outside the owner and group can reach folder (o+x on every parent)."""
+    return all(
+        part.stat().st_mode & stat.S_IXOTH for part in (folder, *folder.parents) if part.exists()
+    )
+
+
 class ElasticsearchService(Service):
     """The node on 127.0.0.1:9200."""
 
@@ -71,12 +81,33 @@ class ElasticsearchService(Service):
     def _run_user(self) -> str | None:
         return self.config.stack.service_user if os.geteuid() == 0 else None
 
-    def _install_home(self) -> Path:
+    def _runtime_dir(self, user: str | None) -> Path:
+        """The folder the node reads and writes, reachable by the user it runs as.
+
+        A checkout under a private folder (such as /root) cannot be reached by the service
+        user; then the node's folder lives in the system temp folder and the state folder
+        holds a symlink to it.
+        """
+        folder = self.state_dir
+        if user is None or folder.is_symlink() or _traversable_by_others(folder.parent):
+            folder.mkdir(parents=True, exist_ok=True)
+            return folder.resolve()
+        key = hashlib.sha1(str(folder).encode()).hexdigest()[:10]
+        outside = Path(tempfile.gettempdir()) / f"pizzario-{key}" / self.name
+        outside.mkdir(parents=True, exist_ok=True)
+        outside.parent.chmod(0o755)
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.symlink_to(outside, target_is_directory=True)
+        log.info("elasticsearch: %s is private; the node's files live in %s", folder, outside)
+        return outside
+
+    def _install_home(self, runtime: Path) -> Path:
         """A copy of the distribution in the state folder, refreshed when the version changes."""
         source = self.layout.elasticsearch_dist
         if not (source / "bin" / "elasticsearch").is_file():
             raise self.fail("Elasticsearch is missing; run `python -m stack fetch` first")
-        home = self.layout.elasticsearch_home
+        home = runtime / "home"
         marker = home / ".source"
         if not (marker.is_file() and marker.read_text() == str(source)):
             if home.exists():
@@ -89,8 +120,9 @@ class ElasticsearchService(Service):
         user = self._run_user()
         if user is not None:
             _ensure_system_user(user)
-        home = self._install_home()
-        conf, data, logs, tmp = (self.state_dir / part for part in ("config", "data", "log", "tmp"))
+        runtime = self._runtime_dir(user)
+        home = self._install_home(runtime)
+        conf, data, logs, tmp = (runtime / part for part in ("config", "data", "log", "tmp"))
         for folder in (conf / "jvm.options.d", data, logs, tmp):
             folder.mkdir(parents=True, exist_ok=True)
         (conf / "elasticsearch.yml").write_text(
@@ -101,7 +133,7 @@ class ElasticsearchService(Service):
         )
         shutil.copy2(home / "config" / "log4j2.properties", conf / "log4j2.properties")
         if user is not None:
-            _chown_tree(self.state_dir, user)
+            _chown_tree(runtime, user)
         env = self.java_env()
         env.update(
             ES_JAVA_HOME=str(self.require_java()),

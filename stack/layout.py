@@ -102,11 +102,6 @@ class Layout:
         return self.service_dir(service) / "log"
 
     @property
-    def elasticsearch_home(self) -> Path:
-        """A copy of the distribution readable by the unprivileged service user."""
-        return self.service_dir("elasticsearch") / "home"
-
-    @property
     def flink_conf_dir(self) -> Path:
         """Generated FLINK_CONF_DIR (config.yaml, log4j files, masters, workers)."""
         return self.service_dir("flink") / "conf"

@@ -59,10 +59,12 @@ def _cmdline(pid: int) -> str:
 def owned_by_state_dir(pid: int, state_dir: Path) -> bool:
     """True when the live process's command line names our state folder.
 
-    Every service is started with a config file inside the state folder, so this tells our
-    processes from an unrelated one that reused a recorded pid.
+    Every service is started with a config file inside the state folder (or the folder a
+    symlink there points to), so this tells our processes from an unrelated one that
+    reused a recorded pid.
     """
-    return str(state_dir) in _cmdline(pid)
+    command = _cmdline(pid)
+    return str(state_dir) in command or str(state_dir.resolve()) in command
 
 
 def alive_pids(pid_file: Path, state_dir: Path) -> list[int]:

@@ -98,7 +98,7 @@ class Service(ABC):
 
     def pids(self) -> list[int]:
         """Our processes that are still running."""
-        return alive_pids(self.pid_file, self.layout.state_dir)
+        return alive_pids(self.pid_file, self.state_dir)
 
     def health(self) -> Health:
         """Health, answered without waiting when nothing listens on the service's port."""
