@@ -105,6 +105,7 @@ class StackSettings:
     elasticsearch_heap_mb: int = 1024
     flink_jobmanager_memory_mb: int = 1024
     flink_taskmanager_memory_mb: int = 2560
+    flink_rpc_port: int = 6123
     # Elasticsearch refuses to run as root; as root, set-up runs it as this system user.
     service_user: str = "pizzario"
     start_timeout_s: int = 180
