@@ -107,7 +107,11 @@ def _histogram(agg_id: str, field: str, interval: int, label: str) -> dict[str, 
 
 
 def _xy_params(chart: str, value_title: str, category_title: str) -> dict[str, Any]:
-    """Parameters of a vislib bar ("histogram") or line chart with one value axis."""
+    """Parameters of a vislib bar ("histogram") or line chart with one value axis.
+
+    Kibana's 7.12.0 visualization migration adds the rest (palette, ``isVislibVis``,
+    ``detailedTooltip``) to these objects on import, as they claim the 7.10.0 shape.
+    """
     return {
         "type": chart,
         "grid": {"categoryLines": False},
@@ -150,7 +154,6 @@ def _xy_params(chart: str, value_title: str, category_title: str) -> dict[str, A
             }
         ],
         "addTooltip": True,
-        "detailedTooltip": True,
         "addLegend": True,
         "legendPosition": "right",
         "times": [],
@@ -163,10 +166,6 @@ def _xy_params(chart: str, value_title: str, category_title: str) -> dict[str, A
             "style": "full",
             "color": "#E7664C",
         },
-        "palette": {"type": "palette", "name": "default"},
-        "isVislibVis": True,
-        "fittingFunction": "linear",
-        "radiusRatio": 9,
     }
 
 

@@ -356,3 +356,17 @@ def test_saved_objects_file_is_the_generators_output() -> None:
     assert generator.to_ndjson(objects) == SAVED_OBJECTS.read_text(encoding="utf-8"), (
         "saved_objects.ndjson is stale: run python docker/kibana/build_saved_objects.py"
     )
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_saved_objects_claim_no_newer_shape_than_the_kibana_image(
+    saved_objects: list[dict[str, Any]], services: dict[str, dict[str, Any]]
+) -> None:
+    # Kibana refuses to import an object whose migrationVersion is newer than itself.
+    kibana = _version(services["kibana"]["image"].rsplit(":", 1)[1])
+    for item in saved_objects:
+        claims = [*item["migrationVersion"].values(), item["coreMigrationVersion"]]
+        assert all(_version(claim) <= kibana for claim in claims), (item["id"], claims)
