@@ -85,7 +85,7 @@ def _run_config(compose: list[str], *args: str) -> subprocess.CompletedProcess[s
 
 
 @pytest.fixture(scope="module")
-def stack(compose: list[str]) -> dict[str, Any]:
+def compose_model(compose: list[str]) -> dict[str, Any]:
     """The normalised model of the whole file, demo profile included."""
     result = _run_config(compose, "--profile", "demo", "config", "--format", "json")
     assert result.returncode == 0, f"compose config rejected the file:\n{result.stderr}"
@@ -93,8 +93,8 @@ def stack(compose: list[str]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def services(stack: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return stack["services"]
+def services(compose_model: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return compose_model["services"]
 
 
 def _load_script(path: Path) -> ModuleType:
