@@ -73,7 +73,11 @@ def compose() -> list[str]:
 
 def _run_config(compose: list[str], *args: str) -> subprocess.CompletedProcess[str]:
     # The file's own defaults, whatever the caller's shell exports.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIZZARIO_", "COMPOSE_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("PIZZARIO_", "COMPOSE_", "HOST_UID", "HOST_GID"))
+    }
     return subprocess.run(
         [*compose, "-f", str(COMPOSE_FILE), *args],
         capture_output=True,
