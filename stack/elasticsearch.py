@@ -144,7 +144,7 @@ class ElasticsearchService(Service):
         )
         pid = start_background(
             [str(home / "bin" / "elasticsearch")],
-            logs / "elasticsearch.out",
+            self.console_file,
             env,
             cwd=self.state_dir,
             user=user,

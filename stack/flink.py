@@ -48,7 +48,7 @@ def flink_settings(config: Config, layout: Layout, flink_home: Path) -> dict[str
         "env.log.dir": str(state / "log"),
         "env.pid.dir": str(state / "run"),
         "jobmanager.rpc.address": "127.0.0.1",
-        "jobmanager.rpc.port": 6123,
+        "jobmanager.rpc.port": config.stack.flink_rpc_port,
         "jobmanager.bind-host": "127.0.0.1",
         "jobmanager.memory.process.size": f"{config.stack.flink_jobmanager_memory_mb}m",
         "jobmanager.execution.failover-strategy": "region",
@@ -97,7 +97,8 @@ class FlinkService(Service):
     @property
     def ports(self) -> tuple[int, ...]:
         """REST port, then JobManager RPC port."""
-        return (int(self.config.flink.rest_url.rstrip("/").rsplit(":", 1)[1]), 6123)
+        rest_port = int(self.config.flink.rest_url.rstrip("/").rsplit(":", 1)[1])
+        return (rest_port, self.config.stack.flink_rpc_port)
 
     @property
     def log_file(self) -> Path:

@@ -109,6 +109,18 @@ class Service(ABC):
         except Exception as error:  # a half-started service answers in many odd ways
             return Health(False, f"{type(error).__name__}: {error}")
 
+    @property
+    def console_file(self) -> Path:
+        """Where the process's own stdout and stderr go (JVM errors before logging starts)."""
+        return self.layout.log_dir(self.name) / f"{self.name}.out"
+
+    def _last_console_line(self) -> str:
+        try:
+            lines = [line for line in self.console_file.read_text().splitlines() if line.strip()]
+        except OSError:
+            return ""
+        return f"; last output: {lines[-1].strip()[:200]}" if lines else ""
+
     def fail(self, problem: str) -> StackError:
         """An error naming the service and its log file, one line."""
         return StackError(f"{self.name}: {problem} (log: {self.log_file})")
@@ -159,7 +171,7 @@ class Service(ABC):
                 return
             # Only existence here: a just-forked child has not yet exec'd its own command line.
             if not any(running(pid) for pid in read_pids(self.pid_file)):
-                raise self.fail("exited during start-up")
+                raise self.fail(f"exited during start-up{self._last_console_line()}")
             if time.monotonic() - started > timeout_s:
                 raise self.fail(f"not healthy after {timeout_s:.0f} s: {health.detail}")
             if time.monotonic() - last_report > 10:

@@ -41,9 +41,15 @@ def test_a_recorded_pid_counts_as_ours_only_while_its_command_names_the_state_di
     tmp_path: Path,
 ) -> None:
     marker = tmp_path / "config.properties"
+    log_file = tmp_path / "log" / "out.log"
     ours = start_background(
-        [sys.executable, "-c", "import time, sys; time.sleep(60)", str(marker)],
-        tmp_path / "log" / "out.log",
+        [
+            sys.executable,
+            "-c",
+            "import time; print('ready', flush=True); time.sleep(60)",
+            str(marker),
+        ],
+        log_file,
         env={},
         cwd=tmp_path,
     )
@@ -51,10 +57,9 @@ def test_a_recorded_pid_counts_as_ours_only_while_its_command_names_the_state_di
     pid_file = tmp_path / "pids"
     write_pids(pid_file, [ours, stranger.pid, 999_999_999])
     try:
-        # The child may not have exec'd its own command line yet.
         deadline = time.monotonic() + 10
-        while str(tmp_path) not in Path(f"/proc/{ours}/cmdline").read_text():
-            assert time.monotonic() < deadline
+        while "ready" not in log_file.read_text():
+            assert time.monotonic() < deadline, "the child never started"
             time.sleep(0.01)
         assert alive_pids(pid_file, tmp_path) == [ours]
         assert (resident_memory_bytes(ours) or 0) > 1_000_000
@@ -63,7 +68,6 @@ def test_a_recorded_pid_counts_as_ours_only_while_its_command_names_the_state_di
         stranger.wait(timeout=10)
     assert not running(ours)
     assert resident_memory_bytes(999_999_999) is None
-    assert (tmp_path / "log" / "out.log").is_file()
 
 
 def test_stop_pids_kills_a_process_that_ignores_sigterm(tmp_path: Path) -> None:
