@@ -1,0 +1,311 @@
+"""The simulation as a stream of ready-to-send records, in send order (pure, no I/O).
+
+Visitors arrive in blocks of simulated time. When block ``[b, b + B)`` has been planned, no
+later arrival can ping before ``b + B``, so every ping up to there is known: it is put in
+event-time order, faults are applied, and the records due before ``b + B`` are released.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from simulator.agents import (
+    Destinations,
+    behaviour_for,
+    build_trajectory,
+    departure_bound_s,
+    plan_visit,
+)
+from simulator.faults import (
+    MALFORMED_KINDS,
+    RESEND_DELAY_MS,
+    FaultCounts,
+    FaultRates,
+    malformed_value,
+)
+from simulator.mall import Mall
+from simulator.pings import device_for, geofence_stays, sample_pings
+from simulator.population import UNKNOWN_ID_BASE, Customer, device_id_for
+from simulator.truth import TruthStay
+from simulator.walkways import WalkGraph
+
+__all__ = ["HOURLY_PROFILE", "Batch", "Settings", "Simulation"]
+
+# Relative arrival rate by local hour (1.0 = the evening peak). Never zero, so that a run
+# started at any hour shows some traffic; the shape follows a typical mall's footfall.
+HOURLY_PROFILE = (0.10, 0.08, 0.06, 0.05, 0.05, 0.06, 0.08, 0.12, 0.20, 0.30, 0.45, 0.55,
+                  0.75, 0.80, 0.65, 0.60, 0.70, 0.85, 0.95, 1.00, 0.90, 0.65, 0.35, 0.18)
+# Visits are capped so that a run can start with the mall already busy (see warm-up).
+MAX_VISIT_S = 2 * 3600.0
+PING_TEMPLATE = ('{"event_id":"%s-%x-%x","customer_id":%d,"device_id":"%s","ts":%d,'
+                 '"lat":%.7f,"lon":%.7f,"accuracy_m":%.1f}')
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One run: when, how long, how busy, which faults. Equal settings give equal records."""
+
+    start_ms: int
+    duration_s: float
+    seed: int
+    arrivals_per_minute: float
+    faults: FaultRates = field(default_factory=FaultRates)
+    out_of_orderness_s: float = 10.0
+    block_s: float = 60.0
+    warm_up: bool = True
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Records ready to send, in send order: send time (simulated ms), key and value bytes."""
+
+    send_ms: np.ndarray
+    keys: list[bytes]
+    values: list[bytes]
+
+
+class Simulation:
+    """Plans visits and yields :class:`Batch` es; ground truth and counts fill in as it runs.
+
+    Parameters
+    ----------
+    mall : Mall
+        The layout.
+    customers : sequence of Customer
+        The population that may visit (each is at most once in the mall at a time).
+    settings : Settings
+        Timing, rates and seed.
+    """
+
+    def __init__(self, mall: Mall, customers: Sequence[Customer], settings: Settings) -> None:
+        self.mall = mall
+        self.settings = settings
+        self.graph = WalkGraph(mall)
+        self.customers = list(customers)
+        self.counts = FaultCounts()
+        self.truth: list[TruthStay] = []
+        self.rng = np.random.default_rng(settings.seed)
+        run_key = f"{settings.seed}:{settings.start_ms}".encode()
+        self.event_prefix = hashlib.blake2b(run_key, digest_size=4).hexdigest()
+        self._places = Destinations.of(mall)
+        self._behaviour = {segment: behaviour_for(score) for segment, score in
+                           _segment_spending(self.customers).items()}
+        self._unknown_behaviour = behaviour_for(None)
+        self._free = list(range(len(self.customers)))
+        self._busy: list[tuple[float, int]] = []
+        self._visit_customer: list[int] = []
+        self._visit_device: list[str] = []
+        self._visit_span: list[tuple[float, float]] = []
+        self._buckets: dict[int, list[tuple[np.ndarray, ...]]] = defaultdict(list)
+        self._pending = Batch(np.empty(0, dtype=np.int64), [], [])
+        projection = mall.projection
+        bx0, by0 = projection.to_xy(mall.bounds.min_lat, mall.bounds.min_lon)
+        bx1, by1 = projection.to_xy(mall.bounds.max_lat, mall.bounds.max_lon)
+        # Keep noisy fixes a metre inside the map so rounding cannot push them off it.
+        self._clip_xy = (bx0 + 1.0, bx1 - 1.0, by0 + 1.0, by1 - 1.0)
+        self._shop_xy = projection.to_xy(mall.pizza_shop.lat, mall.pizza_shop.lon)
+        self._utc_offset_h = _utc_offset_hours(mall.timezone, settings.start_ms)
+
+    @property
+    def start_s(self) -> float:
+        return self.settings.start_ms / 1000.0
+
+    @property
+    def end_s(self) -> float:
+        return self.start_s + self.settings.duration_s
+
+    def active_visitors(self, t_s: float) -> int:
+        """How many visitors are in the mall at simulated time ``t_s`` (planned so far)."""
+        return sum(1 for arrival, departure in self._visit_span if arrival <= t_s < departure)
+
+    def batches(self) -> Iterator[Batch]:
+        """Yield records block by block of simulated time, until the run's end."""
+        block_s = self.settings.block_s
+        begin = self.start_s - (MAX_VISIT_S if self.settings.warm_up else 0.0)
+        block_start = begin
+        while block_start < self.end_s:
+            block_end = min(block_start + block_s, self.end_s)
+            self._plan_block(block_start, block_end)
+            if block_end > self.start_s:
+                batch = self._release(block_end)
+                if batch.values:
+                    yield batch
+            block_start = block_end
+        final = self._release(None)
+        if final.values:
+            yield final
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def _plan_block(self, block_start: float, block_end: float) -> None:
+        settings, rng = self.settings, self.rng
+        peak_per_s = settings.arrivals_per_minute / 60.0
+        count = rng.poisson(peak_per_s * (block_end - block_start))
+        candidates = np.sort(rng.uniform(block_start, block_end, count))
+        local_hour = (candidates / 3600.0 + self._utc_offset_h) % 24.0
+        weight = np.interp(local_hour, np.arange(25), (*HOURLY_PROFILE, HOURLY_PROFILE[0]))
+        for arrival_s in candidates[rng.random(count) < weight]:
+            self._plan_visit(float(arrival_s))
+
+    def _plan_visit(self, arrival_s: float) -> None:
+        rng, counts = self.rng, self.counts
+        while self._busy and self._busy[0][0] <= arrival_s:
+            self._free.append(heapq.heappop(self._busy)[1])
+        if rng.random() < self.settings.faults.unknown:
+            customer_index = -1
+            customer_id = UNKNOWN_ID_BASE + counts.unknown_visitors
+            behaviour = self._unknown_behaviour
+        elif self._free:
+            slot = int(rng.integers(0, len(self._free)))
+            customer_index = self._free[slot]
+            self._free[slot] = self._free[-1]
+            self._free.pop()
+            customer = self.customers[customer_index]
+            customer_id = customer.customer_id
+            behaviour = self._behaviour[customer.segment_id]
+        else:
+            counts.skipped_arrivals += 1
+            return
+        plan = plan_visit(behaviour, self._places, rng, MAX_VISIT_S)
+        bound_s = departure_bound_s(plan, self.graph, arrival_s)
+        if bound_s <= self.start_s:
+            # Left before the run starts: it only matters that this customer was busy.
+            if customer_index >= 0:
+                heapq.heappush(self._busy, (bound_s, customer_index))
+            return
+        trajectory = build_trajectory(plan, self.graph, arrival_s, rng)
+        departure_s = trajectory.departure_s
+        if customer_index >= 0:
+            heapq.heappush(self._busy, (departure_s, customer_index))
+        if departure_s <= self.start_s:
+            return
+        counts.visitors += 1
+        counts.unknown_visitors += customer_index < 0
+        visit = len(self._visit_customer)
+        device_id = device_id_for(customer_id)
+        self._visit_customer.append(customer_id)
+        self._visit_device.append(device_id)
+        self._visit_span.append((arrival_s, departure_s))
+        for enter_s, exit_s in geofence_stays(trajectory, self._shop_xy,
+                                              self.mall.pizza_shop.geofence_radius_m):
+            enter_s, exit_s = max(enter_s, self.start_s), min(exit_s, self.end_s)
+            if exit_s > enter_s:
+                self.truth.append(TruthStay(
+                    customer_id, customer_index >= 0, round(enter_s * 1000),
+                    round(exit_s * 1000), device_id, visit, plan.stops_at_pizza_shop))
+        pings = sample_pings(trajectory, device_for(customer_id, device_id),
+                             (self.start_s, self.end_s), self._clip_xy, rng)
+        if not pings.t_s.size:
+            return
+        ts_ms = np.floor(pings.t_s * 1000.0).astype(np.int64)
+        lat, lon = self.mall.projection.to_latlon(pings.x_m, pings.y_m)
+        bucket = (ts_ms - self.settings.start_ms) // round(self.settings.block_s * 1000)
+        edges = np.flatnonzero(np.diff(bucket)) + 1
+        seq = np.arange(ts_ms.size)
+        for piece in np.split(np.arange(ts_ms.size), edges):
+            self._buckets[int(bucket[piece[0]])].append(
+                (ts_ms[piece], np.full(piece.size, visit), seq[piece], lat[piece], lon[piece],
+                 pings.accuracy_m[piece]))
+
+    # -- release ----------------------------------------------------------------------------
+
+    def _release(self, until_s: float | None) -> Batch:
+        """Records with send time before ``until_s`` (all of them when None)."""
+        settings = self.settings
+        block_ms = round(settings.block_s * 1000)
+        limit_ms = None if until_s is None else round(until_s * 1000)
+        ready = sorted(k for k in self._buckets
+                       if limit_ms is None or settings.start_ms + (k + 1) * block_ms <= limit_ms)
+        parts = [self._pending] + [self._render(self._buckets.pop(k)) for k in ready]
+        send_ms = np.concatenate([part.send_ms for part in parts])
+        keys = [key for part in parts for key in part.keys]
+        values = [value for part in parts for value in part.values]
+        order = np.argsort(send_ms, kind="stable")
+        cut = order.size if limit_ms is None else int(np.searchsorted(send_ms[order], limit_ms))
+        now, later = order[:cut], order[cut:]
+        self._pending = Batch(send_ms[later], [keys[i] for i in later], [values[i] for i in later])
+        return Batch(send_ms[now], [keys[i] for i in now], [values[i] for i in now])
+
+    def _render(self, pieces: list[tuple[np.ndarray, ...]]) -> Batch:
+        """Serialise one bucket of pings in event-time order and inject faults."""
+        ts_ms, visit, seq, lat, lon, accuracy = (np.concatenate(column) for column in zip(
+            *pieces, strict=True))
+        order = np.lexsort((seq, visit, ts_ms))
+        ts_ms, visit, seq = ts_ms[order], visit[order], seq[order]
+        lat, lon, accuracy = lat[order], lon[order], accuracy[order]
+        customer_ids = [self._visit_customer[v] for v in visit.tolist()]
+        devices = [self._visit_device[v] for v in visit.tolist()]
+        prefix = self.event_prefix
+        values = [
+            (PING_TEMPLATE % (prefix, v, s, c, d, t, la, lo, a)).encode()
+            for v, s, c, d, t, la, lo, a in zip(
+                visit.tolist(), seq.tolist(), customer_ids, devices, ts_ms.tolist(), lat.tolist(),
+                lon.tolist(), accuracy.tolist(), strict=True)
+        ]
+        keys = [str(c).encode() for c in customer_ids]
+        send_ms = self._inject_faults(ts_ms, keys, values)
+        return Batch(send_ms, keys, values)
+
+    def _inject_faults(self, ts_ms: np.ndarray, keys: list[bytes], values: list[bytes]
+                       ) -> np.ndarray:
+        """Replace, delay and resend records in place; returns each record's send time."""
+        rates, rng, counts = self.settings.faults, self.rng, self.counts
+        n = ts_ms.size
+        counts.pings += n
+        draws = rng.random((n, 2))
+        send_ms = ts_ms.copy()
+        malformed = draws[:, 0] < rates.malformed
+        for index in np.flatnonzero(malformed).tolist():
+            kind = MALFORMED_KINDS[int(rng.integers(0, len(MALFORMED_KINDS)))]
+            counts.malformed[kind] += 1
+            values[index] = malformed_value(kind, _decode(values[index]), rng)
+        # Each well-formed ping suffers at most one of: late, out of order, resent. Keeping
+        # them apart makes every fault observable on its own (a resend is out of order too).
+        wellformed, fate = ~malformed, draws[:, 1]
+        late = wellformed & (fate < rates.late)
+        out_of_order = wellformed & (fate >= rates.late) & (fate < rates.late + rates.out_of_order)
+        resent = np.flatnonzero(wellformed & (fate >= rates.late + rates.out_of_order)
+                                & (fate < rates.late + rates.out_of_order + rates.duplicate))
+        watermark_ms = self.settings.out_of_orderness_s * 1000.0
+        # Out-of-order records stay within the watermark's allowance; late ones go past it.
+        send_ms[out_of_order] += rng.uniform(1000, watermark_ms - 2000,
+                                             int(out_of_order.sum())).astype(np.int64)
+        send_ms[late] += rng.uniform(watermark_ms + 5000, watermark_ms + 60_000,
+                                     int(late.sum())).astype(np.int64)
+        counts.out_of_order += int(out_of_order.sum())
+        counts.late += int(late.sum())
+        counts.duplicate += resent.size
+        counts.records += n + resent.size
+        if resent.size:
+            keys.extend(keys[i] for i in resent.tolist())
+            values.extend(values[i] for i in resent.tolist())
+            send_ms = np.concatenate([send_ms, send_ms[resent] + rng.integers(
+                *RESEND_DELAY_MS, resent.size)])
+        return send_ms
+
+
+def _decode(value: bytes) -> dict[str, object]:
+    return json.loads(value)
+
+
+def _segment_spending(customers: Sequence[Customer]) -> dict[int, float]:
+    """Each segment's mean spending score, which drives its members' behaviour."""
+    scores: dict[int, list[float]] = defaultdict(list)
+    for customer in customers:
+        scores[customer.segment_id].append(customer.spending_score)
+    return {segment: float(np.mean(values)) for segment, values in scores.items()}
+
+
+def _utc_offset_hours(timezone: str, at_ms: int) -> float:
+    moment = datetime.fromtimestamp(at_ms / 1000.0, tz=UTC).astimezone(ZoneInfo(timezone))
+    offset = moment.utcoffset()
+    return 0.0 if offset is None else offset.total_seconds() / 3600.0

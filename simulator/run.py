@@ -1,0 +1,109 @@
+"""Wiring: pace the simulation's records into a sink, report progress, write ground truth."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from simulator.engine import Simulation
+from simulator.sinks import Sink
+
+__all__ = ["RunReport", "stream"]
+
+log = logging.getLogger(__name__)
+# Check the clock and the progress timer once per this many records when not pacing.
+_CHUNK = 4096
+
+
+@dataclass
+class RunReport:
+    """What a run sent, what the sink confirmed, and how fast."""
+
+    records: int = 0
+    delivered: int = 0
+    failed: int = 0
+    elapsed_s: float = 0.0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def records_per_s(self) -> float:
+        return self.records / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+class _Progress:
+    def __init__(self, simulation: Simulation, sink: Sink, every_s: float,
+                 clock: Callable[[], float]) -> None:
+        self.simulation, self.sink, self.every_s, self.clock = simulation, sink, every_s, clock
+        self.started = self.last = clock()
+        self.last_records = 0
+
+    def maybe(self, records: int, simulated_ms: int) -> None:
+        now = self.clock()
+        if self.every_s <= 0 or now - self.last < self.every_s:
+            return
+        rate = (records - self.last_records) / (now - self.last)
+        self.last, self.last_records = now, records
+        moment = datetime.fromtimestamp(simulated_ms / 1000, tz=UTC).strftime("%H:%M:%S")
+        log.info("simulated %s UTC | sent %s | %s records/s | in the mall %d | delivered %s "
+                 "| failed %d", moment, f"{records:,}", f"{rate:,.0f}",
+                 self.simulation.active_visitors(simulated_ms / 1000), f"{self.sink.delivered:,}",
+                 self.sink.failed)
+
+
+def stream(
+    simulation: Simulation,
+    sink: Sink,
+    speed: float | None,
+    progress_every_s: float = 5.0,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> RunReport:
+    """Send every record of the simulation to the sink and close it.
+
+    Parameters
+    ----------
+    speed : float or None
+        Simulated seconds per wall-clock second (1 = real time, 60 = an hour a minute); None
+        sends as fast as possible. Event times never depend on it.
+    progress_every_s : float
+        Seconds between progress lines on stderr (0 turns them off).
+
+    Returns
+    -------
+    RunReport
+        After the sink closed, so ``delivered + failed == records``.
+    """
+    report = RunReport()
+    progress = _Progress(simulation, sink, progress_every_s, clock)
+    start_ms = simulation.settings.start_ms
+    anchor = clock()
+    send = sink.send
+    try:
+        for batch in simulation.batches():
+            keys, values, send_ms = batch.keys, batch.values, batch.send_ms
+            for begin in range(0, len(values), _CHUNK):
+                end = min(begin + _CHUNK, len(values))
+                if speed is None:
+                    for key, value in zip(keys[begin:end], values[begin:end], strict=True):
+                        send(key, value)
+                else:
+                    offsets_s = ((send_ms[begin:end] - start_ms) / 1000.0 / speed).tolist()
+                    for index, (offset_s, key, value) in enumerate(zip(
+                            offsets_s, keys[begin:end], values[begin:end], strict=True)):
+                        wait_s = anchor + offset_s - clock()
+                        if wait_s > 0.002:
+                            progress.maybe(report.records + index,
+                                           start_ms + int(offset_s * speed * 1000))
+                            sleep(wait_s)
+                        send(key, value)
+                report.records += end - begin
+                progress.maybe(report.records, int(send_ms[end - 1]))
+    finally:
+        sink.close()
+        report.elapsed_s = clock() - anchor
+        report.delivered, report.failed = sink.delivered, sink.failed
+        report.errors = dict(sink.errors)
+    return report
