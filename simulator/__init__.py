@@ -6,6 +6,8 @@ The public surface is importable from here; the Flink pipeline reads the layout 
 
 from __future__ import annotations
 
+from simulator.engine import Batch, Settings, Simulation
+from simulator.faults import MALFORMED_KINDS, FaultCounts, FaultRates
 from simulator.geometry import (
     EARTH_RADIUS_M,
     LocalProjection,
@@ -24,20 +26,43 @@ from simulator.mall import (
     load_mall,
     parse_mall,
 )
+from simulator.population import (
+    UNKNOWN_ID_BASE,
+    Customer,
+    SegmentsError,
+    load_segments,
+    synthesize_customers,
+)
+from simulator.truth import GroundTruth, TruthStay, load_ground_truth, summary_path_for
 
 __all__ = [
     "EARTH_RADIUS_M",
+    "MALFORMED_KINDS",
+    "UNKNOWN_ID_BASE",
     "ZONE_KINDS",
+    "Batch",
+    "Customer",
+    "FaultCounts",
+    "FaultRates",
+    "GroundTruth",
     "LocalProjection",
     "Mall",
     "MallLayoutError",
     "PizzaShop",
     "Rect",
+    "SegmentsError",
+    "Settings",
+    "Simulation",
+    "TruthStay",
     "WalkNode",
     "Zone",
     "degrees_to_metres",
     "haversine_m",
+    "load_ground_truth",
     "load_mall",
+    "load_segments",
     "metres_to_degrees",
     "parse_mall",
+    "summary_path_for",
+    "synthesize_customers",
 ]
