@@ -57,7 +57,7 @@ def run_on_files(
     settings = job_settings(config, mall.timezone)
     # Files are committed on checkpoints; a short interval keeps a small run short.
     settings["execution.checkpointing.interval"] = "500 ms"
-    settings["state.checkpoints.dir"] = (output_dir / "checkpoints").resolve().as_uri()
+    settings["execution.checkpointing.dir"] = (output_dir / "checkpoints").resolve().as_uri()
     settings["restart-strategy.type"] = "none"
     apply_statements(t_env, statements, settings).execute().wait()
     return {name: read_sink(output_dir / name) for name in FILE_SINKS}

@@ -1,0 +1,66 @@
+"""Read offers from the Kafka ``offers`` topic as a phone would: committed transactions only."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from pizzario.config import Config
+
+__all__ = ["format_offer", "read_offers"]
+
+
+def read_offers(
+    config: Config,
+    *,
+    follow: bool,
+    from_beginning: bool = True,
+    idle_timeout_s: float = 5.0,
+    topic: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Yield offers as JSON dicts.
+
+    Parameters
+    ----------
+    config : Config
+        Kafka bootstrap and the offer topic.
+    follow : bool
+        Keep waiting for new offers; otherwise stop after ``idle_timeout_s`` without one.
+    from_beginning : bool
+        Start at the oldest retained offer rather than at the end of the topic.
+    topic : str, optional
+        Another topic than the configured offer topic (the benchmarks use their own).
+    """
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        topic or config.kafka.offer_topic,
+        bootstrap_servers=config.kafka.bootstrap,
+        # Offers are written in transactions; an aborted one must never reach a phone.
+        isolation_level="read_committed",
+        auto_offset_reset="earliest" if from_beginning else "latest",
+        enable_auto_commit=False,
+        consumer_timeout_ms=int(idle_timeout_s * 1000),
+        value_deserializer=lambda value: json.loads(value.decode("utf-8")),
+    )
+    try:
+        while True:
+            yield from (message.value for message in consumer)
+            if not follow:
+                return
+            time.sleep(0.1)
+    finally:
+        consumer.close()
+
+
+def format_offer(offer: dict[str, Any]) -> str:
+    """One line per offer for a terminal."""
+    latency_s = (offer["emitted_at"] - offer["triggered_at"]) / 1000
+    when = time.strftime("%H:%M:%S", time.localtime(offer["triggered_at"] / 1000))
+    return (
+        f"{when}  customer {offer['customer_id']:>5}  {offer['segment_label']:<34} "
+        f"{offer['offer_code']:<18} {offer['discount_pct']:>4.0f}%  "
+        f"dwell {offer['dwell_seconds']:>5.0f} s  (+{latency_s:.1f} s)  {offer['message']}"
+    )

@@ -1,0 +1,1 @@
+"""Job files submitted with ``flink run -py``: one Flink job per file."""
