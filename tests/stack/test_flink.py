@@ -17,7 +17,10 @@ JOB = Path(__file__).with_name("kafka_to_elasticsearch_job.py")
 
 def _hits(url: str, index: str) -> list[dict]:
     """Every document of the index, oldest event first."""
-    response = requests.get(f"{url}/{index}/_search?size=100&sort=ts", timeout=10)
+    # The sink creates the index with its first request, before `ts` may be mapped.
+    query = {"size": 100, "sort": [{"ts": {"order": "asc", "unmapped_type": "long"}}]}
+    response = requests.post(f"{url}/{index}/_search", json=query, timeout=10)
+    response.raise_for_status()
     return list(response.json()["hits"]["hits"])
 
 
