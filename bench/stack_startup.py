@@ -65,9 +65,8 @@ def _cold_fetch(config: Config, scratch: Path) -> float:
     cache = scratch / "cache"
     os.environ["MAVEN_OPTS"] = f"-Dmaven.repo.local={scratch / 'm2'}"
     try:
-        layout = Layout.from_config(dataclasses.replace(
-            config, paths=dataclasses.replace(config.paths, cache_dir=cache)
-        ))  # fmt: skip
+        paths = dataclasses.replace(config.paths, cache_dir=cache)
+        layout = Layout.from_config(dataclasses.replace(config, paths=paths))
         return fetch(layout, find_java17(config.stack.java_home))
     finally:
         del os.environ["MAVEN_OPTS"]

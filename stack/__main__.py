@@ -12,6 +12,8 @@ from stack.fetch import FetchError, fetch
 from stack.layout import Layout, find_java17
 from stack.service import StackError
 
+SERVICE_NAMES = frozenset({"kafka", "elasticsearch", "flink"})
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -28,15 +30,20 @@ def _parser() -> argparse.ArgumentParser:
         "up", help="start the services that are not running; create topics and indices"
     )
     stop = commands.add_parser("down", help="stop the services that `up` started")
-    stop.add_argument("services", nargs="*", choices=["kafka", "elasticsearch", "flink", []],
-                      help="only these (default: all)")  # fmt: skip
+    stop.add_argument(
+        "services", nargs="*", metavar="SERVICE", help="kafka, elasticsearch, flink (default: all)"
+    )
     commands.add_parser("status", help="show each service: pids, address, health, memory, log")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; return the process exit code."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    unknown = set(getattr(args, "services", None) or ()) - SERVICE_NAMES
+    if unknown:
+        parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
     # kafka-python narrates every connection at INFO.
     logging.getLogger("kafka").setLevel(logging.WARNING)

@@ -166,8 +166,8 @@ class Service(ABC):
         while True:
             health = self.health()
             if health.ok:
-                log.info("%s: healthy after %.1f s (%s)", self.name, time.monotonic() - started,
-                         health.detail)  # fmt: skip
+                elapsed_s = time.monotonic() - started
+                log.info("%s: healthy after %.1f s (%s)", self.name, elapsed_s, health.detail)
                 return
             # Only existence here: a just-forked child has not yet exec'd its own command line.
             if not any(running(pid) for pid in read_pids(self.pid_file)):
@@ -175,8 +175,8 @@ class Service(ABC):
             if time.monotonic() - started > timeout_s:
                 raise self.fail(f"not healthy after {timeout_s:.0f} s: {health.detail}")
             if time.monotonic() - last_report > 10:
-                log.info("%s: waiting (%.0f s): %s", self.name, time.monotonic() - started,
-                         health.detail)  # fmt: skip
+                elapsed_s = time.monotonic() - started
+                log.info("%s: waiting (%.0f s): %s", self.name, elapsed_s, health.detail)
                 last_report = time.monotonic()
             time.sleep(1.0)
 
