@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--model", type=Path, default=paths.segment_model)
     fit.add_argument("--offers", type=Path, default=paths.segment_offers_csv)
     fit.add_argument("--plots-dir", type=Path, default=docs / "img")
+    fit.add_argument("--report", type=Path, default=docs / "segments.md",
+                     help="the Markdown note on the segments (default %(default)s)")
 
     assign = commands.add_parser(
         "assign", help="place new customers into the existing segments",
@@ -133,7 +135,9 @@ def _fit(args: argparse.Namespace) -> None:
     print(f"\nChosen: {model.k_reason}\n")
     print(_cluster_table(model))
     # Everything is rendered in memory first so that nothing is written if a step fails.
-    segments_text = segments_csv_text(segment_rows(customers, assignment, model, "created"))
+    rows = segment_rows(customers, assignment, model, "created")
+    segments_text = segments_csv_text(rows)
+    report = render_report(model, rows)
     profiles = _profiles(customers, assignment.segment_id, model)
     figures = {
         plots.PLOT_NAMES["k_selection"]: plots.k_selection_png(model),
@@ -147,7 +151,8 @@ def _fit(args: argparse.Namespace) -> None:
     write_offers(args.offers, model.offers)
     for name, content in figures.items():
         atomic_write_bytes(args.plots_dir / name, content)
-    print(f"\nwrote {args.segments}, {args.model}, {args.offers} and "
+    atomic_write_bytes(args.report, report.encode("utf-8"))
+    print(f"\nwrote {args.segments}, {args.model}, {args.offers}, {args.report} and "
           f"{len(figures)} plots in {args.plots_dir}")
 
 

@@ -1,0 +1,124 @@
+"""`python -m segmentation` end to end on temporary copies of the course data."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pizzario.config import load_config
+from segmentation.cli import main
+from segmentation.offers import OFFER_COLUMNS
+from segmentation.outputs import SEGMENT_COLUMNS
+
+NEW_CUSTOMERS = (
+    "CustomerID,Gender,Age,Annual Income (k$),Spending Score (1-100)\n"
+    "201,Female,30,90,90\n"
+    "202,Male,60,20,10\n"
+)
+
+
+def _outputs(folder: Path) -> dict[str, Path]:
+    return {
+        "--segments": folder / "segments.csv",
+        "--model": folder / "segment_model.json",
+        "--offers": folder / "segment_offers.csv",
+        "--plots-dir": folder / "img",
+        "--report": folder / "segments.md",
+    }
+
+
+def _fit(tmp_path: Path, *extra: str) -> tuple[int, dict[str, Path]]:
+    source = tmp_path / "customers.csv"
+    if not source.exists():
+        shutil.copy(load_config().paths.customers_csv, source)
+    outputs = _outputs(tmp_path / "out")
+    args = ["fit", "--input", str(source), "--k-max", "7"]
+    for option, path in outputs.items():
+        args += [option, str(path)]
+    return main([*args, *extra]), outputs
+
+
+def _files(outputs: dict[str, Path]) -> dict[str, bytes]:
+    files = sorted(outputs["--plots-dir"].glob("*.png"))
+    files += [path for option, path in outputs.items() if option != "--plots-dir"]
+    return {path.name: path.read_bytes() for path in files}
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    code, outputs = _fit(tmp_path_factory.mktemp("fit"))
+    assert code == 0
+    return outputs
+
+
+def test_fit_writes_every_output(fitted: dict[str, Path], capsys: pytest.CaptureFixture) -> None:
+    with fitted["--segments"].open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == SEGMENT_COLUMNS
+    assert len(rows) == 200
+    assert {row["segment_origin"] for row in rows} == {"created"}
+    assert {row["segment_id"] for row in rows} == {"1", "2", "3", "4", "5"}
+    with fitted["--offers"].open(newline="") as handle:
+        offers = list(csv.DictReader(handle))
+    assert tuple(offers[0]) == OFFER_COLUMNS
+    assert [o["offer_code"] for o in offers] == [
+        "NEWPIZZA-VALUE", "NEWPIZZA-SAVER", "NEWPIZZA-LAUNCH", "NEWPIZZA-PREMIUM",
+        "NEWPIZZA-TASTING"]
+    model = json.loads(fitted["--model"].read_text())
+    assert model["chosen_k"] == 5
+    assert [s["size"] for s in model["segments"]] == [22, 23, 81, 39, 35]
+    assert [m["k"] for m in model["metrics_per_k"]] == [2, 3, 4, 5, 6, 7]
+    assert len(list(fitted["--plots-dir"].glob("segmentation_*.png"))) == 4
+    assert "| 3 | average-income average-spending |" in fitted["--report"].read_text()
+
+
+def test_fit_twice_gives_identical_bytes(tmp_path: Path, fitted: dict[str, Path]) -> None:
+    code, outputs = _fit(tmp_path)
+    assert code == 0
+    assert _files(outputs) == _files(fitted)
+
+
+def test_assign_appends_and_refuses_known_ids(tmp_path: Path, fitted: dict[str, Path]) -> None:
+    table = tmp_path / "segments.csv"
+    shutil.copy(fitted["--segments"], table)
+    new = tmp_path / "new.csv"
+    new.write_text(NEW_CUSTOMERS)
+    args = ["assign", "--input", str(new), "--segments", str(table),
+            "--model", str(fitted["--model"])]
+    assert main(args) == 0
+    lines = table.read_text().splitlines()
+    assert len(lines) == 1 + 202
+    assert lines[-2].startswith("201,Female,30,90,90,4,high-income high-spending,assigned,")
+    assert lines[-1].startswith("202,Male,60,20,10,2,low-income low-spending,assigned,")
+    before = table.read_bytes()
+    assert main(args) == 2
+    assert table.read_bytes() == before
+
+
+def test_assign_to_its_own_file(tmp_path: Path, fitted: dict[str, Path]) -> None:
+    new = tmp_path / "new.csv"
+    new.write_text(NEW_CUSTOMERS)
+    output = tmp_path / "assigned.csv"
+    assert main(["assign", "--input", str(new), "--output", str(output),
+                 "--model", str(fitted["--model"])]) == 0
+    assert len(output.read_text().splitlines()) == 3
+
+
+def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    source = tmp_path / "customers.csv"
+    source.write_text(NEW_CUSTOMERS + "203,Male,41,oops,50\n")
+    outputs = _outputs(tmp_path / "out")
+    result = subprocess.run(
+        [sys.executable, "-m", "segmentation", "fit", "--input", str(source),
+         *[str(item) for pair in outputs.items() for item in pair]],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 2
+    assert f"{source}, line 4: Annual Income (k$) 'oops' is not a number" in result.stderr
+    assert not (tmp_path / "out").exists()
