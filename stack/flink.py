@@ -166,6 +166,7 @@ def run_python_job(
     args: Sequence[str] = (),
     *,
     config: Config | None = None,
+    from_savepoint: str | None = None,
     timeout_s: float = 300.0,
 ) -> str:
     """Submit a PyFlink script to the local cluster with ``flink run -d -py``.
@@ -178,6 +179,8 @@ def run_python_job(
         Arguments passed to the script after its path.
     config : Config, optional
         Configuration; loaded from the environment when omitted.
+    from_savepoint : str, optional
+        Savepoint or retained checkpoint to restore from (``flink run -s``).
     timeout_s : float
         How long the client may take to submit.
 
@@ -198,6 +201,7 @@ def run_python_job(
     command = [
         str(pyflink_home() / "bin" / "flink"), "run", "-d",
         "-m", _rest(config).split("://", 1)[-1],
+        *(["-s", from_savepoint] if from_savepoint else []),
         "-pyexec", sys.executable, "-pyclientexec", sys.executable,
         "-py", str(Path(script).resolve()), *args,
     ]  # fmt: skip

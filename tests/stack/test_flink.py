@@ -3,68 +3,138 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from kafka import KafkaProducer
+from kafka import KafkaAdminClient, KafkaProducer
 
 from pizzario import Config
 from stack.flink import cancel_job, job_state, run_python_job
 
 JOB = Path(__file__).with_name("kafka_to_elasticsearch_job.py")
+ACTIVE = {"CREATED", "INITIALIZING", "RUNNING"}
+
+
+def _pings(first: int, count: int) -> list[dict]:
+    return [
+        {"event_id": f"e{i}", "customer_id": 100 + i, "ts": 1_700_000_000_000 + i * 1_000,
+         "lat": 51.5030 + i / 10_000, "lon": -0.0190}
+        for i in range(first, first + count)
+    ]  # fmt: skip
+
+
+def _produce(config: Config, topic: str, pings: list[dict]) -> None:
+    producer = KafkaProducer(bootstrap_servers=config.kafka.bootstrap)
+    for ping in pings:
+        producer.send(topic, json.dumps(ping).encode())
+    producer.flush(timeout=30)
+    producer.close()
 
 
 def _hits(url: str, index: str) -> list[dict]:
     """Every document of the index, oldest event first."""
     # The sink creates the index with its first request, before `ts` may be mapped.
     query = {"size": 100, "sort": [{"ts": {"order": "asc", "unmapped_type": "long"}}]}
-    response = requests.post(f"{url}/{index}/_search", json=query, timeout=10)
+    response = requests.post(f"{url}/{index}/_search?version=true", json=query, timeout=10)
     response.raise_for_status()
     return list(response.json()["hits"]["hits"])
 
 
+def _wait_for_documents(config: Config, job_id: str, index: str, count: int) -> list[dict]:
+    """Poll Elasticsearch until the index holds count documents (3 minutes at most)."""
+    url = config.elasticsearch.url
+    deadline = time.monotonic() + 180
+    documents: list[dict] = []
+    while len(documents) < count and time.monotonic() < deadline:
+        state = job_state(job_id, config)
+        assert state in ACTIVE, f"job {job_id} is {state}"
+        if requests.head(f"{url}/{index}", timeout=10).ok:
+            requests.post(f"{url}/{index}/_refresh", timeout=10)
+            documents = _hits(url, index)
+        time.sleep(0.5)
+    return documents
+
+
+def _stop_with_savepoint(config: Config, job_id: str) -> str:
+    """Stop the job with a savepoint in the cluster's default folder; return its path."""
+    rest = config.flink.rest_url.rstrip("/")
+    trigger = requests.post(f"{rest}/jobs/{job_id}/stop", json={"drain": False}, timeout=10)
+    trigger.raise_for_status()
+    status_url = f"{rest}/jobs/{job_id}/savepoints/{trigger.json()['request-id']}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        answer = requests.get(status_url, timeout=10).json()
+        if answer["status"]["id"] == "COMPLETED":
+            operation = answer["operation"]
+            assert "location" in operation, operation.get("failure-cause")
+            return str(operation["location"])
+        time.sleep(0.5)
+    raise AssertionError(f"savepoint of {job_id} did not complete in 120 s")
+
+
+@pytest.fixture
+def topic_and_index(stack: Config) -> Iterator[tuple[str, str]]:
+    """A fresh topic and an index matched by the offers template ("offers-*")."""
+    suffix = uuid.uuid4().hex[:8]
+    topic, index = f"stack-flink-{suffix}", f"{stack.elasticsearch.offers_index}-flink-{suffix}"
+    yield topic, index
+    requests.delete(f"{stack.elasticsearch.url}/{index}", timeout=30)
+    admin = KafkaAdminClient(bootstrap_servers=stack.kafka.bootstrap)
+    try:
+        admin.delete_topics([topic])
+    finally:
+        admin.close()
+
+
+def _job_args(config: Config, topic: str, index: str) -> list[str]:
+    return ["--topic", topic, "--index", index, "--bootstrap", config.kafka.bootstrap,
+            "--elasticsearch", config.elasticsearch.url]  # fmt: skip
+
+
 @pytest.mark.integration
 def test_a_sql_job_submitted_with_flink_run_moves_kafka_json_into_elasticsearch(
-    stack: Config,
+    stack: Config, topic_and_index: tuple[str, str]
 ) -> None:
-    suffix = uuid.uuid4().hex[:8]
-    topic = f"stack-flink-{suffix}"
-    # "offers-*" picks up the offers template: location is a geo_point, ids are keywords.
-    index = f"{stack.elasticsearch.offers_index}-flink-{suffix}"
-    pings = [
-        {"event_id": f"e{i}", "customer_id": 100 + i, "ts": 1_700_000_000_000 + i * 1_000,
-         "lat": 51.5030 + i / 10_000, "lon": -0.0190}
-        for i in range(3)
-    ]  # fmt: skip
-    producer = KafkaProducer(bootstrap_servers=stack.kafka.bootstrap)
-    for ping in pings:
-        producer.send(topic, json.dumps(ping).encode())
-    producer.flush(timeout=30)
-    producer.close()
-
-    job_id = run_python_job(
-        JOB,
-        ["--topic", topic, "--index", index, "--bootstrap", stack.kafka.bootstrap,
-         "--elasticsearch", stack.elasticsearch.url],
-        config=stack,
-    )  # fmt: skip
+    topic, index = topic_and_index
+    _produce(stack, topic, _pings(0, 3))
+    job_id = run_python_job(JOB, _job_args(stack, topic, index), config=stack)
     try:
-        deadline = time.monotonic() + 180
-        documents: list[dict] = []
-        while len(documents) < len(pings) and time.monotonic() < deadline:
-            state = job_state(job_id, stack)
-            assert state in {"CREATED", "INITIALIZING", "RUNNING"}, f"job {job_id} is {state}"
-            requests.post(f"{stack.elasticsearch.url}/{index}/_refresh", timeout=10)
-            if requests.head(f"{stack.elasticsearch.url}/{index}", timeout=10).ok:
-                documents = _hits(stack.elasticsearch.url, index)
-            time.sleep(1)
+        documents = _wait_for_documents(stack, job_id, index, 3)
     finally:
         final_state = cancel_job(job_id, stack)
-        requests.delete(f"{stack.elasticsearch.url}/{index}", timeout=30)
-        # kafka-python leaves test topics behind; they are tiny and expire with retention.
 
     assert [document["_id"] for document in documents] == ["e0", "e1", "e2"]
     assert [document["_source"]["customer_id"] for document in documents] == [100, 101, 102]
     assert documents[2]["_source"]["location"] == {"lat": 51.5032, "lon": -0.019}
     assert final_state == "CANCELED"
+
+
+@pytest.mark.integration
+def test_a_job_restored_from_a_savepoint_resumes_after_the_records_it_had_read(
+    stack: Config, topic_and_index: tuple[str, str]
+) -> None:
+    topic, index = topic_and_index
+    _produce(stack, topic, _pings(0, 3))
+    first_job = run_python_job(JOB, _job_args(stack, topic, index), config=stack)
+    try:
+        _wait_for_documents(stack, first_job, index, 3)
+        savepoint = _stop_with_savepoint(stack, first_job)
+    except BaseException:
+        cancel_job(first_job, stack)
+        raise
+
+    _produce(stack, topic, _pings(3, 2))
+    second_job = run_python_job(
+        JOB, _job_args(stack, topic, index), config=stack, from_savepoint=savepoint
+    )
+    try:
+        documents = _wait_for_documents(stack, second_job, index, 5)
+    finally:
+        cancel_job(second_job, stack)
+
+    assert savepoint.startswith("file:")
+    assert [document["_id"] for document in documents] == ["e0", "e1", "e2", "e3", "e4"]
+    # Each document was written once: the restored source did not read e0..e2 again.
+    assert [document["_version"] for document in documents] == [1, 1, 1, 1, 1]

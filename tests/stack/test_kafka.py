@@ -53,6 +53,9 @@ def test_a_produced_record_is_consumed_with_its_key_and_value(stack: Config) -> 
     while len(received) < len(sent) and time.monotonic() < deadline:
         received.extend(consumer)
     consumer.close()
+    admin = KafkaAdminClient(bootstrap_servers=stack.kafka.bootstrap)
+    admin.delete_topics([topic])
+    admin.close()
 
     assert [json.loads(record.value) for record in received] == sent
     assert [record.key for record in received] == [b"0", b"1", b"2", b"3", b"4"]
