@@ -25,7 +25,14 @@ from stack.layout import Layout, find_java17, pyflink_home
 from stack.render import flink_config_yaml
 from stack.service import Health, Service, StackError
 
-__all__ = ["FlinkService", "cancel_job", "flink_environment", "job_state", "run_python_job"]
+__all__ = [
+    "FlinkService",
+    "cancel_job",
+    "flink_environment",
+    "job_state",
+    "run_python_job",
+    "write_flink_conf",
+]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +80,27 @@ def flink_settings(config: Config, layout: Layout, flink_home: Path) -> dict[str
     }
 
 
+def write_flink_conf(config: Config, layout: Layout) -> Path:
+    """Generate FLINK_CONF_DIR (config.yaml, log4j files, masters, workers); return it.
+
+    The cluster reads it at start; ``flink run`` reads it as the client configuration, so a
+    checkout that reuses a cluster started elsewhere still gets one.
+    """
+    flink_home = pyflink_home()
+    conf = layout.flink_conf_dir
+    conf.mkdir(parents=True, exist_ok=True)
+    for source in (flink_home / "conf").glob("log*"):
+        shutil.copy2(source, conf / source.name)
+    (conf / "config.yaml").write_text(flink_config_yaml(flink_settings(config, layout, flink_home)))
+    rest_port = config.flink.rest_url.rstrip("/").rsplit(":", 1)[1]
+    (conf / "masters").write_text(f"127.0.0.1:{rest_port}\n")
+    # "localhost" makes start-cluster.sh start the TaskManager here rather than over ssh.
+    (conf / "workers").write_text("localhost\n")
+    for part in ("log", "run", "tmp", "checkpoints", "savepoints"):
+        (layout.service_dir("flink") / part).mkdir(parents=True, exist_ok=True)
+    return conf
+
+
 def flink_environment(config: Config | None = None, layout: Layout | None = None) -> dict[str, str]:
     """Environment for Flink's scripts: Java 17, the generated FLINK_CONF_DIR, the venv first."""
     config = config or load_config()
@@ -80,6 +108,8 @@ def flink_environment(config: Config | None = None, layout: Layout | None = None
     java_home = find_java17(config.stack.java_home)
     if java_home is None:
         raise StackError("flink: Java 17 not found; set PIZZARIO_STACK_JAVA_HOME")
+    if not (layout.flink_conf_dir / "config.yaml").is_file():
+        write_flink_conf(config, layout)
     env = dict(os.environ)
     env.update(
         JAVA_HOME=str(java_home),
@@ -114,28 +144,13 @@ class FlinkService(Service):
         slots = sum(manager.get("slotsNumber", 0) for manager in managers)
         return Health(bool(managers), f"{len(managers)} taskmanager(s), {slots} slots")
 
-    def _write_conf(self, flink_home: Path) -> None:
-        conf = self.layout.flink_conf_dir
-        conf.mkdir(parents=True, exist_ok=True)
-        for source in (flink_home / "conf").glob("log*"):
-            shutil.copy2(source, conf / source.name)
-        (conf / "config.yaml").write_text(
-            flink_config_yaml(flink_settings(self.config, self.layout, flink_home))
-        )
-        (conf / "masters").write_text(f"127.0.0.1:{self.ports[0]}\n")
-        # "localhost" makes start-cluster.sh start the TaskManager here rather than over ssh.
-        (conf / "workers").write_text("localhost\n")
-        for part in ("log", "run", "tmp", "checkpoints", "savepoints"):
-            (self.state_dir / part).mkdir(parents=True, exist_ok=True)
-
     def _launch(self) -> list[int]:
-        flink_home = pyflink_home()
-        self._write_conf(flink_home)
+        write_flink_conf(self.config, self.layout)
         run_dir = self.state_dir / "run"
         for stale in run_dir.glob("*.pid"):
             stale.unlink()
         result = subprocess.run(
-            [str(flink_home / "bin" / "start-cluster.sh")],
+            [str(pyflink_home() / "bin" / "start-cluster.sh")],
             env=self.java_env()
             | {"FLINK_CONF_DIR": str(self.layout.flink_conf_dir), "FLINK_IDENT_STRING": "pizzario"},
             capture_output=True,
