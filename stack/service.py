@@ -185,7 +185,10 @@ class Service(ABC):
         ours = self.pids()
         if ours:
             log.info("%s: stopping pids %s", self.name, " ".join(map(str, ours)))
-            stop_pids(ours)
+            try:
+                stop_pids(ours)
+            except PermissionError as error:
+                raise self.fail(f"not allowed to stop pids {ours} (another user's?)") from error
         write_pids(self.pid_file, [])
         return bool(ours)
 
