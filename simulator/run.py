@@ -87,8 +87,7 @@ def stream(
             for begin in range(0, len(values), _CHUNK):
                 end = min(begin + _CHUNK, len(values))
                 if speed is None:
-                    for key, value in zip(keys[begin:end], values[begin:end], strict=True):
-                        send(key, value)
+                    sink.send_many(keys[begin:end], values[begin:end])
                 else:
                     offsets_s = ((send_ms[begin:end] - start_ms) / 1000.0 / speed).tolist()
                     for index, (offset_s, key, value) in enumerate(zip(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -23,6 +24,8 @@ class Sink(Protocol):
 
     def send(self, key: bytes, value: bytes) -> None: ...
 
+    def send_many(self, keys: Sequence[bytes], values: Sequence[bytes]) -> None: ...
+
     def close(self) -> None:
         """Flush everything outstanding; afterwards ``delivered + failed`` equals the sends."""
 
@@ -35,6 +38,14 @@ class _Counted:
         self.delivered = 0
         self.failed = 0
         self.errors: Counter[str] = Counter()
+
+    def send(self, key: bytes, value: bytes) -> None:
+        raise NotImplementedError
+
+    def send_many(self, keys: Sequence[bytes], values: Sequence[bytes]) -> None:
+        send = self.send
+        for key, value in zip(keys, values, strict=True):
+            send(key, value)
 
     def _failed(self, reason: str) -> None:
         self.failed += 1
@@ -140,6 +151,17 @@ class ConfluentKafkaSink(_Counted):
         if self._since_poll >= 1000:
             self._since_poll = 0
             self._producer.poll(0)
+
+    def send_many(self, keys: Sequence[bytes], values: Sequence[bytes]) -> None:
+        # The hot loop of --speed max: locals only, and delivery reports served every 1,000.
+        produce, poll, topic, report = self._produce, self._producer.poll, self.topic, self._report
+        for index, (key, value) in enumerate(zip(keys, values, strict=True)):
+            try:
+                produce(topic, value, key, on_delivery=report)
+            except BufferError:
+                self.send(key, value)
+            if not index % 1000:
+                poll(0)
 
     def close(self) -> None:
         deadline = time.monotonic() + 130

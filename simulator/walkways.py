@@ -28,6 +28,7 @@ class WalkGraph:
     _trees: dict[str, dict[str, str]] = field(init=False, default_factory=dict)
     _paths: dict[tuple[str, str], np.ndarray] = field(init=False, default_factory=dict)
     _rects: dict[str, tuple[float, float, float, float]] = field(init=False, default_factory=dict)
+    _lengths: dict[tuple[str, str], float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         projection = self.mall.projection
@@ -52,8 +53,11 @@ class WalkGraph:
         return self._rects[zone_id]
 
     def path_length_m(self, source: str, target: str) -> float:
-        corners = self.path(source, target)
-        return float(np.hypot(*np.diff(corners, axis=0).T).sum())
+        key = (source, target)
+        if key not in self._lengths:
+            corners = self.path(source, target)
+            self._lengths[key] = float(np.hypot(*np.diff(corners, axis=0).T).sum())
+        return self._lengths[key]
 
     def path(self, source: str, target: str) -> np.ndarray:
         """Corner points from ``source`` to ``target`` (both included) as an ``(n, 2)`` array."""
