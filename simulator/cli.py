@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pizzario import load_config
-from simulator.engine import Settings, Simulation
+from simulator.engine import FLAT_PROFILE, HOURLY_PROFILE, Settings, Simulation
 from simulator.faults import FaultRates
 from simulator.mall import MallLayoutError, load_mall
 from simulator.population import (
@@ -128,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="visitor arrivals per minute at the evening peak (Poisson, shaped "
                              "by the hour of day); default "
                              f"{DEFAULT_PEAK_ARRIVALS_PER_CUSTOMER_MIN} x customers")
+    people.add_argument("--flat-day", action="store_true",
+                        help="arrive at the peak rate at every hour (demos at night) instead of "
+                             "following the mall's time-of-day profile")
     people.add_argument("--population-out", type=Path, default=None,
                         help="also write the simulated population in the segment table's "
                              "columns (so a pipeline can know the synthetic customers)")
@@ -209,7 +212,8 @@ def _simulate(args: argparse.Namespace) -> int:
         start_ms=start_ms, duration_s=args.duration, seed=seed, arrivals_per_minute=peak,
         faults=FaultRates(args.duplicate_rate, args.out_of_order_rate, args.late_rate,
                           args.malformed_rate, args.unknown_rate),
-        out_of_orderness_s=config.offers.out_of_orderness_s, warm_up=args.warm_up)
+        out_of_orderness_s=config.offers.out_of_orderness_s, warm_up=args.warm_up,
+        hourly_profile=FLAT_PROFILE if args.flat_day else HOURLY_PROFILE)
     simulation = Simulation(mall, population, settings)
     truth_path = _truth_path(args, config.paths.output_dir)
     sink: Sink

@@ -38,12 +38,13 @@ from simulator.population import UNKNOWN_ID_BASE, Customer, device_id_for
 from simulator.truth import TruthStay
 from simulator.walkways import WalkGraph
 
-__all__ = ["HOURLY_PROFILE", "Batch", "Settings", "Simulation"]
+__all__ = ["FLAT_PROFILE", "HOURLY_PROFILE", "Batch", "Settings", "Simulation"]
 
 # Relative arrival rate by local hour (1.0 = the evening peak). Never zero, so that a run
 # started at any hour shows some traffic; the shape follows a typical mall's footfall.
 HOURLY_PROFILE = (0.10, 0.08, 0.06, 0.05, 0.05, 0.06, 0.08, 0.12, 0.20, 0.30, 0.45, 0.55,
                   0.75, 0.80, 0.65, 0.60, 0.70, 0.85, 0.95, 1.00, 0.90, 0.65, 0.35, 0.18)
+FLAT_PROFILE = (1.0,) * 24
 # Visits are capped so that a run can start with the mall already busy (see warm-up).
 MAX_VISIT_S = 2 * 3600.0
 # A ping's JSON (DESIGN.md): per visit, the event-id prefix and the customer and device parts
@@ -67,6 +68,8 @@ class Settings:
     out_of_orderness_s: float = 10.0
     block_s: float = 60.0
     warm_up: bool = True
+    # Relative arrival rate by local hour; a flat profile keeps the peak rate all day.
+    hourly_profile: tuple[float, ...] = HOURLY_PROFILE
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,8 @@ class Simulation:
         count = rng.poisson(peak_per_s * (block_end - block_start))
         candidates = np.sort(rng.uniform(block_start, block_end, count))
         local_hour = (candidates / 3600.0 + self._utc_offset_h) % 24.0
-        weight = np.interp(local_hour, np.arange(25), (*HOURLY_PROFILE, HOURLY_PROFILE[0]))
+        profile = settings.hourly_profile
+        weight = np.interp(local_hour, np.arange(25), (*profile, profile[0]))
         for arrival_s in candidates[rng.random(count) < weight]:
             self._plan_visit(float(arrival_s))
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from simulator import Mall, haversine_m
-from simulator.engine import Settings, Simulation
+from simulator.engine import FLAT_PROFILE, HOURLY_PROFILE, Settings, Simulation
 from simulator.faults import FaultRates
 from simulator.population import (
     UNKNOWN_ID_BASE,
@@ -182,3 +182,26 @@ def test_a_customer_is_never_in_two_places(mall: Mall, segments_csv: Path) -> No
     assert all(len(devices) == 1 for devices in devices_per_customer.values())
     spans = sorted(simulation._visit_span)
     assert len(spans) > 60
+
+
+@pytest.mark.parametrize(("profile", "night_share"), [(HOURLY_PROFILE, 0.05), (FLAT_PROFILE, 1.0)])
+def test_arrivals_follow_the_time_of_day(mall: Mall, segments_csv: Path, profile: tuple,
+                                         night_share: float) -> None:
+    population = synthesize_customers(load_segments(segments_csv), 5000,
+                                      np.random.default_rng(0))
+
+    def arrivals(start_ms: int) -> int:
+        simulation = Simulation(mall, population, Settings(
+            start_ms=start_ms, duration_s=3600, seed=8, arrivals_per_minute=10.0,
+            warm_up=False, hourly_profile=profile))
+        for _ in simulation.batches():
+            pass
+        return simulation.counts.visitors
+
+    hour_ms = 3_600_000
+    # Bengaluru is UTC+05:30: 13:00 UTC starts the 18:30-19:30 peak, 22:00 UTC is 03:30-04:30.
+    evening, night = arrivals(EVENING_START_MS), arrivals(EVENING_START_MS + 9 * hour_ms)
+    evening_weight = np.mean([HOURLY_PROFILE[18], HOURLY_PROFILE[19]]) if night_share < 1 else 1
+    # Poisson counts: four standard deviations are four square roots of the expectation.
+    for observed, expected in ((evening, 600 * evening_weight), (night, 600 * night_share)):
+        assert abs(observed - expected) <= 4 * math.sqrt(expected) + 1
