@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from segmentation._kmeans_core import (
+    BlockBuffers,
     LloydWorkspace,
     assign_labels,
     hartigan_refine,
@@ -18,9 +19,18 @@ from segmentation._kmeans_core import (
 
 __all__ = ["KMeans"]
 
+# One k-means run: centres, labels, inertia, Lloyd iterations.
+_Run = tuple[np.ndarray, np.ndarray, float, int]
+
 # Hartigan refinement keeps an (n, k) distance matrix and costs O(n k) per move, so it is
 # applied only up to this many (row, cluster) cells; larger inputs keep the Lloyd result.
 _HARTIGAN_MAX_CELLS = 10_000
+# From this many rows on, the restarts run on a sample of max(_SAMPLE_MIN_ROWS, n / 8) rows and
+# only the _REFINED_RUNS best of them are iterated on all rows.
+_SAMPLED_RESTARTS_MIN_ROWS = 80_000
+_SAMPLE_MIN_ROWS = 20_000
+_SAMPLE_DIVISOR = 8
+_REFINED_RUNS = 3
 _HARTIGAN_MAX_MOVES = 10_000
 # Swap search ranks (centre, point) swaps with an (n, candidates) block: small inputs only.
 _SWAP_MAX_ROWS = 1_000
@@ -155,36 +165,71 @@ class KMeans:
         self._check_parameters(X.shape[0])
         weights = _validate_weights(sample_weight, X.shape[0], X.dtype)
         rng = np.random.default_rng(self.random_state)
-        x_squared_norms = row_norms_squared(X)
-        workspace = LloydWorkspace.allocate(X, weights, x_squared_norms, self.n_clusters)
         absolute_tol = tolerance(X, self.tol)
-        best: tuple[np.ndarray, np.ndarray, float, int] | None = None
-        for _ in range(self.n_init):
-            centers_init = kmeans_plusplus(X, self.n_clusters, x_squared_norms, weights, rng)
-            result = kmeans_single_lloyd(X, centers_init, workspace, self.max_iter, absolute_tol)
-            if X.shape[0] * self.n_clusters <= _HARTIGAN_MAX_CELLS:
-                result = self._refine(X, weights, workspace, result)
-            if best is None or result[2] < best[2]:
-                best = result
-        assert best is not None
-        if X.shape[0] <= _SWAP_MAX_ROWS:
-            best = self._swap_search(X, weights, workspace, best, absolute_tol, rng)
+        if X.shape[0] >= _SAMPLED_RESTARTS_MIN_ROWS:
+            best = self._fit_sampled(X, weights, absolute_tol, rng)
+        else:
+            workspace = LloydWorkspace.allocate(X, weights, row_norms_squared(X),
+                                                self.n_clusters)
+            best = self._restarts(X, weights, workspace, absolute_tol, rng)[0]
+            if X.shape[0] <= _SWAP_MAX_ROWS:
+                best = self._swap_search(X, weights, workspace, best, absolute_tol, rng)
         self.cluster_centers_, self.labels_, self.inertia_, self.n_iter_ = best
         self.n_features_in_ = X.shape[1]
         return self
+
+    def _restarts(
+        self,
+        X: np.ndarray,
+        weights: np.ndarray,
+        workspace: LloydWorkspace,
+        absolute_tol: float,
+        rng: np.random.Generator,
+    ) -> list[_Run]:
+        """``n_init`` runs of k-means++ then Lloyd (and Hartigan when small), best first."""
+        runs = []
+        for _ in range(self.n_init):
+            centers_init = kmeans_plusplus(X, workspace.X_by_feature, self.n_clusters,
+                                           workspace.x_squared_norms, weights, rng)
+            run = kmeans_single_lloyd(X, centers_init, workspace, self.max_iter, absolute_tol)
+            if X.shape[0] * self.n_clusters <= _HARTIGAN_MAX_CELLS:
+                run = self._refine(X, weights, workspace, run)
+            runs.append(run)
+        # Stable sort: among equal inertias the earliest run wins, as in a running minimum.
+        return sorted(runs, key=lambda run: run[2])
+
+    def _fit_sampled(
+        self, X: np.ndarray, weights: np.ndarray, absolute_tol: float, rng: np.random.Generator
+    ) -> _Run:
+        """Restarts on a random sample of rows, then the best few refined on all rows."""
+        sample_size = max(_SAMPLE_MIN_ROWS, X.shape[0] // _SAMPLE_DIVISOR)
+        rows = np.sort(rng.choice(X.shape[0], size=sample_size, replace=False))
+        X_sample, weights_sample = X[rows], weights[rows]
+        sample_workspace = LloydWorkspace.allocate(
+            X_sample, weights_sample, row_norms_squared(X_sample), self.n_clusters)
+        candidates = self._restarts(X_sample, weights_sample, sample_workspace,
+                                    absolute_tol, rng)
+        del sample_workspace
+        workspace = LloydWorkspace.allocate(X, weights, row_norms_squared(X), self.n_clusters)
+        best: _Run | None = None
+        for centers, *_ in candidates[:_REFINED_RUNS]:
+            run = kmeans_single_lloyd(X, centers, workspace, self.max_iter, absolute_tol)
+            if best is None or run[2] < best[2]:
+                best = run
+        assert best is not None
+        return best
 
     def _refine(
         self,
         X: np.ndarray,
         weights: np.ndarray,
         workspace: LloydWorkspace,
-        result: tuple[np.ndarray, np.ndarray, float, int],
-    ) -> tuple[np.ndarray, np.ndarray, float, int]:
+        result: _Run,
+    ) -> _Run:
         """Hartigan moves after Lloyd, then labels and inertia recomputed for the new centres."""
         centers, labels, _, n_iter = result
         centers, _ = hartigan_refine(X, weights, labels, centers, _HARTIGAN_MAX_MOVES)
-        assign_labels(X, centers, workspace.x_squared_norms, workspace.labels,
-                      workspace.min_distances, workspace.block)
+        workspace.assign(centers)
         return centers, workspace.labels.copy(), inertia_of(workspace), n_iter
 
     def _swap_search(
@@ -192,10 +237,10 @@ class KMeans:
         X: np.ndarray,
         weights: np.ndarray,
         workspace: LloydWorkspace,
-        best: tuple[np.ndarray, np.ndarray, float, int],
+        best: _Run,
         absolute_tol: float,
         rng: np.random.Generator,
-    ) -> tuple[np.ndarray, np.ndarray, float, int]:
+    ) -> _Run:
         """Move one centre at a time onto a badly explained point and re-converge; keep gains."""
         for _ in range(_SWAP_ROUNDS):
             swaps = ranked_swaps(X, weights, best[0], _SWAP_CANDIDATES, rng)
@@ -233,9 +278,9 @@ class KMeans:
         centers = self.cluster_centers_.astype(X.dtype, copy=False)
         labels = np.empty(X.shape[0], dtype=np.intp)
         distances = np.empty(X.shape[0], dtype=X.dtype)
-        chunk_rows = max(256, (1 << 20) // (self.n_clusters * X.dtype.itemsize))
-        block = np.empty((min(chunk_rows, max(X.shape[0], 1)), self.n_clusters), dtype=X.dtype)
-        assign_labels(X, centers, row_norms_squared(X), labels, distances, block)
+        buffers = BlockBuffers.allocate(X.shape[0], self.n_clusters, X.dtype)
+        assign_labels(np.ascontiguousarray(X.T), centers, row_norms_squared(X), labels,
+                      distances, buffers)
         return labels
 
     def fit_predict(self, X: object, sample_weight: object = None) -> np.ndarray:
