@@ -96,6 +96,11 @@ class Service(ABC):
         """Pids of the processes this checkout started."""
         return self.layout.pid_file(self.name)
 
+    @property
+    def _address_file(self) -> Path:
+        """The address the running processes were started for."""
+        return self.state_dir / "address"
+
     def pids(self) -> list[int]:
         """Our processes that are still running."""
         return alive_pids(self.pid_file, self.state_dir)
@@ -145,6 +150,13 @@ class Service(ABC):
             log.info("%s: already running and healthy, left alone", self.name)
             return False
         ours = self.pids()
+        address = f"{self.host}:{self.ports[0]}"
+        recorded = self._address_file.read_text().strip() if self._address_file.is_file() else ""
+        if ours and recorded and recorded != address:
+            raise self.fail(
+                f"running from this checkout on {recorded}, but configured for {address}; "
+                f"run `python -m stack down {self.name}` first"
+            )
         if not ours:
             busy = [port for port in self.ports if port_open(self.host, port)]
             if busy:
@@ -156,6 +168,7 @@ class Service(ABC):
             log.info("%s: starting", self.name)
             ours = self._launch()
             write_pids(self.pid_file, ours)
+            self._address_file.write_text(address + "\n")
         self.wait_healthy(timeout_s)
         return True
 
