@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -12,6 +14,7 @@ from stack.control import format_status
 from stack.elasticsearch import ElasticsearchService
 from stack.kafka import KafkaService
 from stack.layout import Layout
+from stack.process import write_pids
 from stack.service import Health, ServiceStatus, StackError
 
 
@@ -96,3 +99,26 @@ def test_status_table_shows_pids_memory_and_relative_log_paths(tmp_path: Path) -
     assert lines[2].split() == [
         "flink", "-", "127.0.0.1:8081", "DOWN:", "nothing", "listens", "-", "/elsewhere/flink.log"
     ]  # fmt: skip
+
+
+def test_a_running_service_started_for_another_address_is_not_mistaken_for_starting(
+    tmp_path: Path, stranger_port: int
+) -> None:
+    config = _config(tmp_path, PIZZARIO_ELASTICSEARCH_URL=f"http://127.0.0.1:{stranger_port}")
+    service = ElasticsearchService(config, Layout.from_config(config), java_home=None)
+    # A process of this checkout (its command line names the state folder) started for 9200.
+    sleeper = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", str(service.state_dir)]
+    )
+    try:
+        write_pids(service.pid_file, [sleeper.pid])
+        (service.state_dir / "address").write_text("127.0.0.1:9200\n")
+        with pytest.raises(StackError) as raised:
+            service.start(timeout_s=5)
+    finally:
+        sleeper.kill()
+        sleeper.wait(timeout=10)
+    assert str(raised.value).startswith(
+        f"elasticsearch: running from this checkout on 127.0.0.1:9200, but configured for "
+        f"127.0.0.1:{stranger_port}; run `python -m stack down elasticsearch` first"
+    )
