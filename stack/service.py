@@ -169,6 +169,13 @@ class Service(ABC):
             ours = self._launch()
             write_pids(self.pid_file, ours)
             self._address_file.write_text(address + "\n")
+            try:
+                self.wait_healthy(timeout_s)
+            except StackError:
+                # Leave no half-started process behind; its logs stay for reading.
+                self.stop()
+                raise
+            return True
         self.wait_healthy(timeout_s)
         return True
 
