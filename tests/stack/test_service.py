@@ -14,8 +14,8 @@ from stack.control import format_status
 from stack.elasticsearch import ElasticsearchService
 from stack.kafka import KafkaService
 from stack.layout import Layout
-from stack.process import write_pids
-from stack.service import Health, ServiceStatus, StackError
+from stack.process import running, start_background, write_pids
+from stack.service import Health, Service, ServiceStatus, StackError
 
 
 class _NotElasticsearch(BaseHTTPRequestHandler):
@@ -122,3 +122,35 @@ def test_a_running_service_started_for_another_address_is_not_mistaken_for_start
         f"elasticsearch: running from this checkout on 127.0.0.1:9200, but configured for "
         f"127.0.0.1:{stranger_port}; run `python -m stack down elasticsearch` first"
     )
+
+
+class _NeverHealthy(Service):
+    """A stand-in service whose process runs but never answers (unit test only)."""
+
+    name = "never-healthy"
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        return (1,)
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "out.log"
+
+    def check_health(self) -> Health:
+        return Health(False, "no answer")
+
+    def _launch(self) -> list[int]:
+        command = [sys.executable, "-c", "import time; time.sleep(60)", str(self.state_dir)]
+        self.launched = [start_background(command, self.log_file, env={}, cwd=self.state_dir)]
+        return self.launched
+
+
+def test_a_service_that_never_becomes_healthy_is_stopped_and_reported(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    service = _NeverHealthy(config, Layout.from_config(config), java_home=None)
+    with pytest.raises(StackError, match=r"^never-healthy: not healthy after 2 s: "):
+        service.start(timeout_s=1.5)
+    (pid,) = service.launched
+    assert not running(pid)
+    assert not service.pid_file.exists()
