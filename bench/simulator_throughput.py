@@ -5,7 +5,8 @@ Prints records per second for:
 1. generating only (no Kafka): the simulator's own ceiling, with and without the warm-up that
    fills the mall before the start;
 2. each Kafka client sending the same pre-serialised records (the client's ceiling);
-3. the simulator streaming into Kafka through each client (``--speed max``).
+3. the simulator streaming into Kafka through each client (``--speed max``) with the
+   client's default compression, after the warm-up that fills the mall.
 
 Records go to a scratch topic (``<ping topic>-bench``, deleted afterwards) so that a pipeline
 reading ``mall-pings`` is not flooded. Needs the local stack (``python -m stack up``).
@@ -28,7 +29,7 @@ import numpy as np
 from pizzario import load_config
 from simulator import Settings, Simulation, load_mall, load_segments, synthesize_customers
 from simulator.run import stream
-from simulator.sinks import PRODUCER_BACKENDS, open_kafka_sink
+from simulator.sinks import DEFAULT_COMPRESSION, PRODUCER_BACKENDS, open_kafka_sink
 
 # 2026-11-22 13:00 UTC: the evening peak in Bengaluru, the busiest mall of the day.
 EVENING_START_MS = 1_795_352_400_000
@@ -109,24 +110,26 @@ def _generate_only(args: argparse.Namespace) -> list[tuple[bytes, bytes]]:
     return kept[: args.raw_records]
 
 
-def _raw_send(backend: str, records: list[tuple[bytes, bytes]], topic: str,
-              args: argparse.Namespace) -> None:
+def _raw_send(backend: str, compression: str | None, records: list[tuple[bytes, bytes]],
+              topic: str, args: argparse.Namespace) -> None:
     sink = open_kafka_sink(backend, load_config().kafka.bootstrap, topic, args.linger_ms,
-                           args.batch_size, args.compression)
+                           args.batch_size, compression)
     started = time.perf_counter()
     for key, value in records:
         sink.send(key, value)
     sink.close()
     seconds = time.perf_counter() - started
-    _row(f"{backend}: raw send of pre-serialised records", len(records), seconds,
+    _row(f"{backend} ({compression or 'none'}): raw send of pre-serialised", len(records),
+         seconds,
          f"(delivered {sink.delivered:,}, failed {sink.failed})")
 
 
 def _simulate_into_kafka(backend: str, topic: str, duration_s: float,
                          args: argparse.Namespace, wrap: Callable | None = None) -> float:
     simulation = _simulation(args, duration_s)
+    compression = DEFAULT_COMPRESSION[backend]
     sink = _Timed(open_kafka_sink(backend, load_config().kafka.bootstrap, topic, args.linger_ms,
-                                  args.batch_size, args.compression))
+                                  args.batch_size, compression))
     started = time.perf_counter()
     run = (lambda: stream(simulation, sink, None, progress_every_s=0)) if wrap is None else \
         wrap(lambda: stream(simulation, sink, None, progress_every_s=0))
@@ -134,7 +137,8 @@ def _simulate_into_kafka(backend: str, topic: str, duration_s: float,
     ended = time.perf_counter()
     first = sink.first_send or started
     streaming_rate = report.records / (ended - first)
-    _row(f"simulator -> Kafka ({backend}), streaming phase", report.records, ended - first,
+    _row(f"simulator -> Kafka ({backend}, {compression or 'none'})", report.records,
+         ended - first,
          f"(warm-up {first - started:.1f} s; delivered {report.delivered:,}, "
          f"failed {report.failed})")
     return streaming_rate
@@ -188,7 +192,6 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--linger-ms", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=512 * 1024)
-    parser.add_argument("--compression", default=None, help="none, gzip, zstd")
     parser.add_argument("--profile", action="store_true",
                         help="profile the confluent-kafka run with pyinstrument (stderr)")
     args = parser.parse_args()
@@ -200,7 +203,8 @@ def main() -> int:
     try:
         records = _generate_only(args)
         for backend in PRODUCER_BACKENDS:
-            _raw_send(backend, records, topic, args)
+            for compression in (None, "zstd"):
+                _raw_send(backend, compression, records, topic, args)
         _simulate_into_kafka("kafka-python", topic, args.kafka_python_duration_s, args)
         best = _simulate_into_kafka("confluent-kafka", topic, args.duration_s, args,
                                     _profiled if args.profile else None)

@@ -24,7 +24,13 @@ from simulator.population import (
     write_population,
 )
 from simulator.run import RunReport, stream
-from simulator.sinks import PRODUCER_BACKENDS, FileSink, Sink, open_kafka_sink
+from simulator.sinks import (
+    DEFAULT_COMPRESSION,
+    PRODUCER_BACKENDS,
+    FileSink,
+    Sink,
+    open_kafka_sink,
+)
 from simulator.truth import summary_path_for, write_ground_truth
 
 __all__ = ["main", "parse_duration_s", "parse_start_ms"]
@@ -166,8 +172,10 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--linger-ms", type=int, default=20, help="producer batching delay")
     output.add_argument("--batch-size", type=int, default=512 * 1024,
                         help="producer batch size in bytes")
-    output.add_argument("--compression", choices=["none", "gzip", "zstd"], default="none",
-                        help="producer compression")
+    output.add_argument("--compression", choices=["auto", "none", "gzip", "zstd"],
+                        default="auto",
+                        help="producer compression; auto is zstd for kafka-python (fewer bytes "
+                             "through its Python network code) and none for confluent-kafka")
     output.add_argument("--progress-every", type=float, default=5.0,
                         help="seconds between progress lines on stderr (0: none)")
     output.add_argument("--show-offers", action="store_true",
@@ -221,9 +229,10 @@ def _simulate(args: argparse.Namespace) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         sink, destination = FileSink(args.out), str(args.out)
     else:
+        compression = {"auto": DEFAULT_COMPRESSION[args.producer], "none": None}.get(
+            args.compression, args.compression)
         sink = open_kafka_sink(args.producer, args.bootstrap, args.topic, args.linger_ms,
-                               args.batch_size, None if args.compression == "none"
-                               else args.compression)
+                               args.batch_size, compression)
         destination = f"kafka {args.bootstrap} topic {args.topic}"
     log.info("seed %d, start %s, %s simulated, %d customers, peak %.1f arrivals/min -> %s",
              seed, datetime.fromtimestamp(start_ms / 1000, tz=UTC).isoformat(),
