@@ -24,6 +24,7 @@ __all__ = [
     "pipeline_params",
     "sql_number",
     "sql_string",
+    "trigger_params",
     "with_options",
 ]
 
@@ -103,6 +104,30 @@ def mall_params(mall: Mall) -> dict[str, str]:
     }
 
 
+# A reported accuracy is the 68 % radius of a 2-D Gaussian error (sigma = accuracy / 1.51), so
+# a fix lands more than two accuracies from the true position with probability
+# exp(-(2 * 1.51)^2 / 2), about 1 %, and two fixes in a row about 1e-4: a customer inside the
+# geofence practically never looks "clearly outside" twice by noise alone. Measured against
+# the simulator's ground truth, a wider allowance merges separate short stays of customers
+# browsing next door (fewer correct offers), a narrower one splits real stays (missed offers).
+EXIT_ACCURACY_FACTOR = 2.0
+# The trigger watches a ring this much wider than the exit margin so that a customer walking
+# away (about 6 m between two pings) leaves at least one ping there.
+TRIGGER_RING_EXTRA_M = 30.0
+
+
+def trigger_params(mall: Mall, offers: OfferSettings) -> dict[str, str]:
+    """How far around the shop the dwell trigger looks, and when a fix is clearly outside."""
+    radius_m = mall.pizza_shop.geofence_radius_m
+    return {
+        "exit_accuracy_factor": sql_number(EXIT_ACCURACY_FACTOR),
+        "geofence_exit_margin_m": sql_number(offers.geofence_exit_margin_m),
+        "trigger_ring_m": sql_number(
+            radius_m + offers.geofence_exit_margin_m + TRIGGER_RING_EXTRA_M
+        ),
+    }
+
+
 def offer_params(offers: OfferSettings) -> dict[str, str]:
     """Thresholds and windows of the business logic."""
     for name in ("out_of_orderness_s", "session_gap_s", "footfall_window_s"):
@@ -143,6 +168,7 @@ def pipeline_params(
         **connectors.as_params(),
         **mall_params(mall),
         **offer_params(offers),
+        **trigger_params(mall, offers),
         **opt_out_params(opted_out_customer_ids),
         "trigger_join_ttl": TRIGGER_JOIN_TTL,
         "catalogue_join_ttl": CATALOGUE_JOIN_TTL,

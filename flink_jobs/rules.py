@@ -56,7 +56,7 @@ def plan_rules(config: Config, rules_sql: Path) -> RulesPlan:
     """Plan the whole pipeline with ``rules_sql`` locally; raise :class:`RulesError` if it fails."""
     from py4j.protocol import Py4JJavaError
     from pyflink.table import EnvironmentSettings, ExplainDetail, TableEnvironment
-    from pyflink.util.exceptions import TableException
+    from pyflink.util.exceptions import JavaException
 
     if not rules_sql.is_file():
         raise RulesError(f"{rules_sql}: no such file")
@@ -76,12 +76,14 @@ def plan_rules(config: Config, rules_sql: Path) -> RulesPlan:
         try:
             statement_set = apply_statements(t_env, statements, job_settings(config, mall.timezone))
             json_plan = statement_set.explain(ExplainDetail.JSON_EXECUTION_PLAN)
-        except (Py4JJavaError, TableException) as error:
+        except (Py4JJavaError, JavaException) as error:
             raise RulesError(f"{rules_sql} does not plan:\n{_first_lines(str(error))}") from error
     return RulesPlan(rules_sql=rules_sql, shape=operator_shape(json_plan))
 
 
-def check_rules(config: Config, rules_sql: Path, running_rules_sql: Path | None = None) -> RulesPlan:
+def check_rules(
+    config: Config, rules_sql: Path, running_rules_sql: Path | None = None
+) -> RulesPlan:
     """Accept ``rules_sql`` or raise :class:`RulesError`.
 
     Parameters

@@ -79,9 +79,9 @@ class OfferSettings:
     # A ping from the future would drag the watermark ahead and make every honest ping late,
     # so the future side of the clock-skew check is much tighter than the past side.
     max_future_skew_s: int = 300
-    # GPS noise moves a fix by metres: a customer counts as still near the shop until a fix is
-    # more than this far outside the geofence, and a visit starts on a fix that close.
-    geofence_exit_margin_m: float = 10.0
+    # GPS noise moves a fix by metres: a customer near the shop has left only when two fixes in
+    # a row are clearly outside the geofence (two reported accuracies out, at most this far).
+    geofence_exit_margin_m: float = 15.0
 
 
 @dataclass(frozen=True)

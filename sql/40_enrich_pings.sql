@@ -20,9 +20,16 @@ FROM (
     WHERE accuracy_m <= ${max_accuracy_m}
 );
 
--- Only pings inside the geofence can make or extend a visit; most pings are elsewhere in the
--- mall, so the visit and trigger stages see a small fraction of the stream.
+-- Only pings inside the geofence make or extend a visit (stage 7). The dwell trigger (stage 8)
+-- also needs the pings just around it, to see a customer leave. Most pings are elsewhere in the
+-- mall, so both stages see a small fraction of the stream.
 CREATE TEMPORARY VIEW pings_near_shop AS
 SELECT event_id, customer_id, device_id, ts, lat, lon, distance_to_shop_m, zone_id, event_time, proc_time
 FROM pings_clean
 WHERE in_geofence;
+
+CREATE TEMPORARY VIEW pings_around_shop AS
+SELECT customer_id, device_id, ts, lat, lon, accuracy_m, distance_to_shop_m, in_geofence, zone_id,
+       event_time, proc_time
+FROM pings_clean
+WHERE distance_to_shop_m <= ${trigger_ring_m};

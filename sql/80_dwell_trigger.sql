@@ -1,33 +1,55 @@
 -- Stage 8: the dwell trigger. It fires on the first ping at which a customer has been near the
--- shop for the dwell threshold, while they are still there (that ping is itself inside the
--- geofence), not when the visit ends.
+-- shop without a break for the dwell threshold, while they are still there, not when the visit
+-- ends.
 --
--- A visit is the same thing stage 7 counts: near-shop pings with no silence longer than the
--- session gap. Two OVER windows per customer, in event-time order:
---   1. LAG gives each ping the time of the previous near-shop ping; a ping starts a visit when
---      there is none or the silence before it exceeds the session gap (this also covers a
---      visit whose very first ping is already near the shop).
---   2. A running MAX over those start times gives the start of the visit each ping belongs to.
--- The trigger is the ping whose dwell reaches the threshold while the previous ping's did not,
--- so a long visit fires once and a visit after a silence starts counting from zero.
--- (MATCH_RECOGNIZE was the other candidate; see docs/pipeline.md for why this one was kept.)
+-- GPS noise makes single fixes jump in and out of the geofence, so a stay
+--   starts at a fix inside the geofence,
+--   is broken by two fixes in a row clearly outside it (more than two reported accuracies
+--   beyond the radius, at most the exit margin) or by a silence longer than the session gap,
+--   and is still on at any fix that is not clearly outside.
+-- Three OVER windows per customer, in event-time order, over the pings around the shop:
+--   1. LAG: the previous ping's time and whether it was clearly outside.
+--   2. A running MAX: when the current stretch without a break began.
+--   3. A running MIN within that stretch: its first fix inside the geofence, the stay's start
+--      (this also covers a stay whose very first ping is already inside).
+-- The trigger is the ping whose dwell reaches the threshold while the previous ping's did not;
+-- both lie in the same stretch, so a long stay fires once and a stay after a break counts from
+-- zero. (MATCH_RECOGNIZE was the other candidate; docs/pipeline.md says why this one was kept.)
 
 CREATE TEMPORARY VIEW dwell_steps AS
 SELECT
-    customer_id, device_id, ts, lat, lon, zone_id, event_time, proc_time,
-    LAG(ts) OVER (PARTITION BY customer_id ORDER BY event_time) AS previous_ts
-FROM pings_near_shop;
+    customer_id, device_id, ts, lat, lon, zone_id, event_time, in_geofence, clearly_away,
+    LAG(ts) OVER by_time           AS previous_ts,
+    LAG(clearly_away) OVER by_time AS previous_clearly_away
+FROM (
+    SELECT *,
+        distance_to_shop_m > ${geofence_radius_m}
+            + LEAST(${exit_accuracy_factor} * accuracy_m, ${geofence_exit_margin_m}) AS clearly_away
+    FROM pings_around_shop
+)
+WINDOW by_time AS (PARTITION BY customer_id ORDER BY event_time);
 
-CREATE TEMPORARY VIEW dwell_visits AS
+CREATE TEMPORARY VIEW dwell_stretches AS
 SELECT
-    customer_id, device_id, ts, lat, lon, zone_id, event_time, proc_time, previous_ts,
+    customer_id, device_id, ts, lat, lon, zone_id, event_time, in_geofence, clearly_away,
+    previous_ts,
     MAX(CASE
-            WHEN previous_ts IS NULL OR ts - previous_ts > ${session_gap_s} * 1000 THEN ts
+            WHEN (clearly_away AND previous_clearly_away) OR previous_ts IS NULL
+                 OR ts - previous_ts > ${session_gap_s} * 1000 THEN ts
         END) OVER (
         PARTITION BY customer_id ORDER BY event_time
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    ) AS visit_start_ts
+    ) AS stretch_since_ts
 FROM dwell_steps;
+
+CREATE TEMPORARY VIEW dwell_stays AS
+SELECT
+    customer_id, device_id, ts, lat, lon, zone_id, event_time, clearly_away, previous_ts,
+    MIN(CASE WHEN in_geofence THEN ts END) OVER (
+        PARTITION BY customer_id, stretch_since_ts ORDER BY event_time
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS stay_start_ts
+FROM dwell_stretches;
 
 CREATE TEMPORARY VIEW dwell_triggers AS
 SELECT
@@ -36,10 +58,11 @@ SELECT
     lat,
     lon,
     zone_id,
-    visit_start_ts,
+    stay_start_ts AS visit_start_ts,
     ts AS triggered_at,
-    (ts - visit_start_ts) / 1000.0 AS dwell_seconds,
+    (ts - stay_start_ts) / 1000.0 AS dwell_seconds,
     event_time
-FROM dwell_visits
-WHERE ts - visit_start_ts >= ${dwell_threshold_s} * 1000
-  AND previous_ts - visit_start_ts < ${dwell_threshold_s} * 1000;
+FROM dwell_stays
+WHERE NOT clearly_away
+  AND ts - stay_start_ts >= ${dwell_threshold_s} * 1000
+  AND previous_ts - stay_start_ts < ${dwell_threshold_s} * 1000;

@@ -1,8 +1,9 @@
 """Hand-written ping sequences for the scenario tests: pure functions, no I/O.
 
 A scenario is a list of ping dicts (the contract in DESIGN.md). Positions are the pizza shop
-itself ("at the shop", 0 m from it) and the food court (about 150 m away, well outside the 20 m
-geofence), so whether a ping is near the shop is obvious.
+itself ("at the shop", 0 m from it), a spot on the promenade about 46 m away (outside the 20 m
+geofence, but within the ring the dwell trigger watches) and the food court (about 150 m away),
+so whether a ping is near the shop is obvious.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "AT_SHOP",
     "FOOD_COURT",
+    "PROMENADE_46M",
     "PING_EVERY_S",
     "base_time_ms",
     "duplicated_and_shuffled",
@@ -26,6 +28,7 @@ __all__ = [
 
 AT_SHOP = (12.9969227, 77.6961893)
 FOOD_COURT = (12.9970396, 77.6975305)
+PROMENADE_46M = (12.9970396, 77.6966)
 PING_EVERY_S = 5
 
 

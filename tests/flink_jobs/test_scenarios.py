@@ -20,6 +20,7 @@ from tests.flink_jobs.ping_builders import (
     AT_SHOP,
     FOOD_COURT,
     PING_EVERY_S,
+    PROMENADE_46M,
     base_time_ms,
     duplicated_and_shuffled,
     malformed_lines,
@@ -38,6 +39,8 @@ POOR_FIX = 10  # 6 minutes at the shop, but every fix is 100 m uncertain: droppe
 OPTED_OUT = 11  # stays 6 minutes but opted out: no offer
 UNKNOWN = 9_999  # not in data/segments.csv: a visit, no offer
 LUNCH_GUEST = 2  # low-income high-spending, stays at 12:30 local: the lunch rule's offer
+JITTERY = 12  # 6 minutes at the shop, one fix in four jumps 46 m away: one offer at 180 s
+STEPPED_OUT = 13  # 2 minutes, two fixes in a row 46 m away, 2 more minutes: no offer
 
 
 def _scenario_pings(morning_ms: int, lunch_ms: int) -> list[dict[str, object]]:
@@ -59,6 +62,13 @@ def _scenario_pings(morning_ms: int, lunch_ms: int) -> list[dict[str, object]]:
     pings += pings_at(OPTED_OUT, AT_SHOP, morning_ms, 360)
     pings += pings_at(UNKNOWN, AT_SHOP, morning_ms, 360)
     pings += pings_at(LUNCH_GUEST, AT_SHOP, lunch_ms + 30 * minute, 300)
+    jittery = pings_at(JITTERY, AT_SHOP, morning_ms, 360)
+    for ping in jittery[3::4]:
+        ping["lat"], ping["lon"] = PROMENADE_46M
+    pings += jittery
+    pings += pings_at(STEPPED_OUT, AT_SHOP, morning_ms, 120)
+    pings += pings_at(STEPPED_OUT, PROMENADE_46M, morning_ms + 125_000, 5)
+    pings += pings_at(STEPPED_OUT, AT_SHOP, morning_ms + 135_000, 120)
     return sorted(pings, key=lambda ping: int(ping["ts"]))  # type: ignore[call-overload]
 
 
@@ -118,7 +128,7 @@ def _arrival_ms(pings: list[dict[str, object]], customer_id: int) -> int:
 
 def test_only_the_expected_customers_get_offers(scenario: dict[str, Any]) -> None:
     offers = _offers_by_customer(scenario["runs"]["clean"]["offers_topic"])
-    assert sorted(offers) == sorted([STAYER, RETURNER, FIRST_PING_AT_SHOP, LUNCH_GUEST])
+    assert sorted(offers) == sorted([STAYER, RETURNER, FIRST_PING_AT_SHOP, LUNCH_GUEST, JITTERY])
     assert all(len(rows) == 1 for rows in offers.values())
 
 
@@ -157,6 +167,17 @@ def test_a_customer_who_returns_the_same_day_gets_no_second_offer(
     assert offer["triggered_at"] - _arrival_ms(scenario["clean"], RETURNER) == 180_000
     visits = [row for row in clean["visits"] if row["customer_id"] == RETURNER]
     assert sorted(round(row["dwell_seconds"]) for row in visits) == [240, 300]
+
+
+def test_a_single_stray_fix_does_not_break_a_stay(scenario: dict[str, Any]) -> None:
+    (offer,) = _offers_by_customer(scenario["runs"]["clean"]["offers_topic"])[JITTERY]
+    assert offer["triggered_at"] - _arrival_ms(scenario["clean"], JITTERY) == 180_000
+
+
+def test_two_fixes_clearly_away_break_a_stay(scenario: dict[str, Any]) -> None:
+    offers = _offers_by_customer(scenario["runs"]["clean"]["offers_topic"])
+    # 120 s + 10 s away + 120 s would be 250 s as one stay
+    assert STEPPED_OUT not in offers
 
 
 def test_a_visit_split_by_a_long_silence_does_not_add_up(scenario: dict[str, Any]) -> None:
