@@ -68,6 +68,10 @@ def parse_start_ms(text: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
+class KafkaUnavailableError(RuntimeError):
+    """The producer could not reach the broker."""
+
+
 def _speed(text: str) -> float | None:
     if text == "max":
         return None
@@ -198,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.info("wrote %s", args.out)
             return 0
         return _simulate(args)
-    except (MallLayoutError, SegmentsError) as error:
+    except (MallLayoutError, SegmentsError, KafkaUnavailableError) as error:
         log.error("%s", error)
         return 2
 
@@ -231,8 +235,13 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         compression = {"auto": DEFAULT_COMPRESSION[args.producer], "none": None}.get(
             args.compression, args.compression)
-        sink = open_kafka_sink(args.producer, args.bootstrap, args.topic, args.linger_ms,
-                               args.batch_size, compression)
+        try:
+            sink = open_kafka_sink(args.producer, args.bootstrap, args.topic, args.linger_ms,
+                                   args.batch_size, compression)
+        except Exception as error:  # the clients raise their own error types
+            raise KafkaUnavailableError(
+                f"Kafka at {args.bootstrap}: cannot connect ({error}); start the local stack "
+                "with `make up` and check it with `python -m stack status`") from error
         destination = f"kafka {args.bootstrap} topic {args.topic}"
     log.info("seed %d, start %s, %s simulated, %d customers, peak %.1f arrivals/min -> %s",
              seed, datetime.fromtimestamp(start_ms / 1000, tz=UTC).isoformat(),
