@@ -110,8 +110,6 @@ class Simulation:
         self._unknown_behaviour = behaviour_for(None)
         self._free = list(range(len(self.customers)))
         self._busy: list[tuple[float, int]] = []
-        self._visit_customer: list[int] = []
-        self._visit_device: list[str] = []
         self._visit_head: list[bytes] = []
         self._visit_who: list[bytes] = []
         self._visit_key: list[bytes] = []
@@ -202,10 +200,8 @@ class Simulation:
             return
         counts.visitors += 1
         counts.unknown_visitors += customer_index < 0
-        visit = len(self._visit_customer)
+        visit = len(self._visit_span)
         device_id = device_id_for(customer_id)
-        self._visit_customer.append(customer_id)
-        self._visit_device.append(device_id)
         self._visit_key.append(str(customer_id).encode())
         self._visit_head.append((VISIT_ID_TEMPLATE % (self.event_prefix, visit)).encode())
         self._visit_who.append((VISIT_WHO_TEMPLATE % (customer_id, device_id)).encode())
