@@ -68,6 +68,15 @@ def parse_start_ms(text: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default only where it says something (not for flags or "computed" defaults)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or isinstance(action.default, bool):
+            return action.help
+        return super()._get_help_string(action)
+
+
 class KafkaUnavailableError(RuntimeError):
     """The producer could not reach the broker."""
 
@@ -100,12 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
             "location pings (JSON, keyed by customer_id) to Kafka or to a file, with the ground "
             "truth of who stayed near the pizza shop. Event times follow the simulated clock, "
             "so a seed and a --start give the same pings at any --speed."),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="{map}")
     map_parser = sub.add_parser("map", help="draw the layout with sample paths to a PNG",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    map_parser.add_argument("--out", type=Path, default=Path("docs/img/mall_map.png"),
+                                formatter_class=_HelpFormatter)
+    map_parser.add_argument("--out", type=Path,
+                            default=config.paths.repo_root / "docs" / "img" / "mall_map.png",
                             help="PNG file to write")
     map_parser.add_argument("--visitors", type=int, default=12, help="sample paths to draw")
     map_parser.add_argument("--seed", type=int, default=7, help="seed of the sample paths")
