@@ -118,3 +118,13 @@ def test_speed_sixty_plays_ten_minutes_in_ten_seconds(mall: Mall, segments_csv: 
     assert min(lags) >= -0.002 - 1e-9  # stream() does not sleep for less than 2 ms
     assert max(lags) <= 8 / 60 + 1e-6  # out-of-order delays stay under 8 s simulated
     assert 9.0 <= clock.slept <= 10.0 + 8 / 60
+
+
+def test_map_is_deterministic(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.png", tmp_path / "b.png"
+    assert main(["map", "--out", str(first), "--visitors", "4"]) == 0
+    assert main(["map", "--out", str(second), "--visitors", "4"]) == 0
+    assert first.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert first.read_bytes() == second.read_bytes()
+    assert main(["map", "--out", str(second), "--visitors", "4", "--seed", "8"]) == 0
+    assert first.read_bytes() != second.read_bytes()
