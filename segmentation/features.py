@@ -24,6 +24,7 @@ FEATURE_NAMES = ("gender", "age", "annual_income_k", "spending_score")
 DEFAULT_FEATURES = ("annual_income_k", "spending_score")
 FEATURE_CANDIDATES: tuple[tuple[str, ...], ...] = (
     ("annual_income_k", "spending_score"),
+    ("gender", "annual_income_k", "spending_score"),
     ("age", "annual_income_k", "spending_score"),
     ("gender", "age", "annual_income_k", "spending_score"),
 )

@@ -99,9 +99,10 @@ def profiles_png(profiles: dict[str, np.ndarray], model: SegmentModel) -> bytes:
         axis.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(positions, names, fontsize=8)
     axes[0].invert_yaxis()
-    axes[0].legend(fontsize=8, loc="lower right")
+    figure.legend(*axes[0].get_legend_handles_labels(), loc="lower center", fontsize=8,
+                  frameon=False)
     figure.suptitle("Segment profiles (members' means, original units)")
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0.06, 1, 1))
     return _png(figure)
 
 

@@ -105,9 +105,12 @@ def choose_k(scores: list[KScores]) -> KChoice:
         for name, k in (("elbow knee", knee_k), ("Davies-Bouldin", best_db), ("CH", best_ch))
         if k == best.k
     ]
-    agreement = (
-        f"; {', '.join(agreeing)} agree" if agreeing else "; no other criterion agrees"
-    )
+    if not agreeing:
+        agreement = "; no other criterion agrees"
+    elif len(agreeing) == 1:
+        agreement = f"; the {agreeing[0]} agrees"
+    else:
+        agreement = f"; the {', '.join(agreeing[:-1])} and {agreeing[-1]} agree"
     reason = (
         f"k={best.k} has the highest silhouette ({best.silhouette:.3f}){agreement} "
         f"(elbow knee k={knee_k}, lowest Davies-Bouldin k={best_db}, highest CH k={best_ch})"

@@ -144,10 +144,14 @@ def test_inertia_no_worse_than_sklearn_on_course_data(k: int, seed: int) -> None
     assert ours.inertia_ <= theirs.inertia_ * (1 + 1e-9)
 
 
-def test_inertia_no_worse_than_sklearn_on_synthetic_blobs() -> None:
+@pytest.mark.parametrize("n_samples", [30_000, 120_000])  # restarts on all rows / a sample
+def test_inertia_no_worse_than_sklearn_on_synthetic_blobs(n_samples: int) -> None:
     rng = np.random.default_rng(5)
     centres = rng.uniform(-10, 10, size=(6, 5))
-    X = np.repeat(centres, 5000, axis=0) + rng.normal(scale=1.5, size=(30_000, 5))
+    X = centres[rng.integers(0, 6, size=n_samples)] + rng.normal(scale=4.0, size=(n_samples, 5))
     ours = KMeans(6, n_init=10, random_state=0).fit(X)
     theirs = SklearnKMeans(6, n_init=10, random_state=0).fit(X)
     assert ours.inertia_ <= theirs.inertia_ * (1 + 1e-9)
+    np.testing.assert_array_equal(ours.predict(X), ours.labels_)
+    again = KMeans(6, n_init=10, random_state=0).fit(X)
+    np.testing.assert_array_equal(again.cluster_centers_, ours.cluster_centers_)
