@@ -107,9 +107,9 @@ def mall_params(mall: Mall) -> dict[str, str]:
 # A reported accuracy is the 68 % radius of a 2-D Gaussian error (sigma = accuracy / 1.51), so
 # a fix lands more than two accuracies from the true position with probability
 # exp(-(2 * 1.51)^2 / 2), about 1 %, and two fixes in a row about 1e-4: a customer inside the
-# geofence practically never looks "clearly outside" twice by noise alone. Measured against
-# the simulator's ground truth, a wider allowance merges separate short stays of customers
-# browsing next door (fewer correct offers), a narrower one splits real stays (missed offers).
+# geofence practically never looks "clearly outside" twice by noise alone. Customers lingering
+# next door are kept out by the share of fixes inside the geofence instead (see
+# docs/pipeline.md for the trade-off measured against the simulator's ground truth).
 EXIT_ACCURACY_FACTOR = 2.0
 # The trigger watches a ring this much wider than the exit margin so that a customer walking
 # away (about 6 m between two pings) leaves at least one ping there.
@@ -121,6 +121,7 @@ def trigger_params(mall: Mall, offers: OfferSettings) -> dict[str, str]:
     radius_m = mall.pizza_shop.geofence_radius_m
     return {
         "exit_accuracy_factor": sql_number(EXIT_ACCURACY_FACTOR),
+        "min_inside_share": sql_number(offers.min_inside_share),
         "geofence_exit_margin_m": sql_number(offers.geofence_exit_margin_m),
         "trigger_ring_m": sql_number(
             radius_m + offers.geofence_exit_margin_m + TRIGGER_RING_EXTRA_M

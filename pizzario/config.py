@@ -81,7 +81,10 @@ class OfferSettings:
     max_future_skew_s: int = 300
     # GPS noise moves a fix by metres: a customer near the shop has left only when two fixes in
     # a row are clearly outside the geofence (two reported accuracies out, at most this far).
-    geofence_exit_margin_m: float = 15.0
+    geofence_exit_margin_m: float = 25.0
+    # Share of a stay's fixes that must fall inside the geofence for the stay to count: someone
+    # lingering just outside gets the odd noisy fix inside, a customer at the counter mostly.
+    min_inside_share: float = 0.5
 
 
 @dataclass(frozen=True)

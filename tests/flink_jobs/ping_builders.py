@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 __all__ = [
     "AT_SHOP",
     "FOOD_COURT",
-    "PROMENADE_46M",
     "PING_EVERY_S",
+    "PROMENADE_46M",
     "base_time_ms",
     "duplicated_and_shuffled",
     "malformed_lines",

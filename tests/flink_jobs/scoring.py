@@ -17,6 +17,7 @@ class DwellScore:
     matched_offers: int
     expected_customers: frozenset[int]
     offered_customers: frozenset[int]
+    qualified_customers: frozenset[int]
     unmatched: tuple[dict[str, Any], ...]
 
     @property
@@ -29,6 +30,15 @@ class DwellScore:
             return 1.0
         return len(self.expected_customers & self.offered_customers) / len(
             self.expected_customers
+        )
+
+    @property
+    def customer_precision(self) -> float:
+        """Share of offered customers who truly stayed past the threshold at some time."""
+        if not self.offered_customers:
+            return 1.0
+        return len(self.offered_customers & self.qualified_customers) / len(
+            self.offered_customers
         )
 
     @property
@@ -95,5 +105,8 @@ def score_offers(
         matched_offers=len(offers) - len(unmatched),
         expected_customers=expected,
         offered_customers=frozenset(int(offer["customer_id"]) for offer in offers),
+        qualified_customers=frozenset(
+            stay.customer_id for stay in stays if stay.dwell_s >= threshold_s
+        ),
         unmatched=unmatched,
     )

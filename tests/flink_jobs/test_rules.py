@@ -1,4 +1,4 @@
-"""The rules check that guards ``apply-rules``: planned locally, before the running job is touched."""
+"""The rules check that guards ``apply-rules``: run locally, before the running job is touched."""
 
 from __future__ import annotations
 

@@ -1,0 +1,65 @@
+"""A private copy of the pipeline's topics, indices and job name, for tests and benchmarks.
+
+Everything the job reads and writes is named in the configuration, so a run that sets these
+``PIZZARIO_*`` variables (in its own process and in the ``flink run`` it starts) leaves the
+real topics, indices and the running pipeline alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import requests
+
+from pizzario.config import Config
+
+__all__ = ["drop_sandbox", "free_slots", "sandbox_environment"]
+
+log = logging.getLogger(__name__)
+
+
+def sandbox_environment(tag: str, work_dir: Path) -> dict[str, str]:
+    """``PIZZARIO_*`` overrides that give a run its own topics, indices, job and folders.
+
+    Index names keep the ``offers-``/``visits-``/``footfall-`` prefixes so that the stack's index
+    templates (keyword ids, epoch-millisecond dates) apply to them too.
+    """
+    return {
+        "PIZZARIO_KAFKA_PING_TOPIC": f"{tag}-pings",
+        "PIZZARIO_KAFKA_DEAD_LETTER_TOPIC": f"{tag}-pings-dlq",
+        "PIZZARIO_KAFKA_OFFER_TOPIC": f"{tag}-offers",
+        "PIZZARIO_ELASTICSEARCH_OFFERS_INDEX": f"offers-{tag}",
+        "PIZZARIO_ELASTICSEARCH_VISITS_INDEX": f"visits-{tag}",
+        "PIZZARIO_ELASTICSEARCH_FOOTFALL_INDEX": f"footfall-{tag}",
+        "PIZZARIO_PIPELINE_JOB_NAME": f"pizzario-offers-{tag}",
+        "PIZZARIO_PIPELINE_CONSUMER_GROUP": f"pizzario-pipeline-{tag}",
+        "PIZZARIO_PIPELINE_TRANSACTIONAL_ID_PREFIX": f"pizzario-offers-{tag}",
+        "PIZZARIO_PATHS_OUTPUT_DIR": str(work_dir / "out"),
+        "PIZZARIO_PATHS_STATE_DIR": str(work_dir / "state"),
+    }
+
+
+def free_slots(config: Config) -> int:
+    """Task slots of the Flink cluster that no job holds."""
+    response = requests.get(f"{config.flink.rest_url.rstrip('/')}/overview", timeout=10)
+    response.raise_for_status()
+    return int(response.json()["slots-available"])
+
+
+def drop_sandbox(config: Config) -> None:
+    """Delete a sandbox's topics and indices (best effort: a leftover is only disk space)."""
+    from kafka import KafkaAdminClient
+
+    kafka = config.kafka
+    admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap, client_id="pizzario-sandbox")
+    try:
+        topics = {kafka.ping_topic, kafka.dead_letter_topic, kafka.offer_topic}
+        admin.delete_topics(sorted(topics & set(admin.list_topics())))
+    except Exception as error:  # cleanup must not hide the run's own outcome
+        log.warning("could not delete sandbox topics: %s", error)
+    finally:
+        admin.close()
+    search = config.elasticsearch
+    for index in (search.offers_index, search.visits_index, search.footfall_index):
+        requests.delete(f"{search.url}/{index}", timeout=10)

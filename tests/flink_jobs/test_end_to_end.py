@@ -1,0 +1,178 @@
+"""End to end on the real stack: simulator (seeded, with faults) -> Kafka -> the submitted job
+-> Kafka offers and Elasticsearch, scored against the simulator's ground truth.
+
+The run uses its own topics, indices and job name (flink_jobs.sandbox), so the pipeline a
+person may be running is not touched.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from flink_jobs.cluster import submit_offers_job, wait_until_running
+from flink_jobs.follow import read_offers
+from flink_jobs.inputs import load_opt_outs
+from flink_jobs.sandbox import drop_sandbox, free_slots, sandbox_environment
+from pizzario.config import Config, load_config
+from simulator.truth import load_ground_truth
+from tests.flink_jobs.scoring import score_offers
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+SIMULATED = timedelta(minutes=15)
+SEED = 5
+
+
+def _read_topic(config: Config, topic: str) -> list[dict[str, Any]]:
+    return list(read_offers(config, follow=False, idle_timeout_s=3.0, topic=topic))
+
+
+def _search_all(config: Config, index: str) -> list[dict[str, Any]]:
+    url = f"{config.elasticsearch.url}/{index}"
+    requests.post(f"{url}/_refresh", timeout=10)
+    response = requests.get(f"{url}/_search", json={"size": 10_000}, timeout=10)
+    if response.status_code == 404:
+        return []
+    response.raise_for_status()
+    return [hit["_source"] | {"_id": hit["_id"]} for hit in response.json()["hits"]["hits"]]
+
+
+def _wait_until_stable(read: Any, *, settle_s: float, timeout_s: float) -> list[Any]:
+    """Poll until the result stops growing for ``settle_s`` seconds."""
+    deadline = time.monotonic() + timeout_s
+    last: list[Any] = []
+    since = time.monotonic()
+    while time.monotonic() < deadline:
+        current = read()
+        if len(current) != len(last):
+            last, since = current, time.monotonic()
+        elif current and time.monotonic() - since >= settle_s:
+            return current
+        time.sleep(2)
+    return last
+
+
+@pytest.fixture(scope="module")
+def run(stack: Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    from stack.flink import cancel_job
+    from stack.provision import create_topics
+
+    work = tmp_path_factory.mktemp("e2e")
+    environment = sandbox_environment(f"e2e-{uuid.uuid4().hex[:8]}", work)
+    patch = pytest.MonkeyPatch()
+    for name, value in environment.items():
+        patch.setenv(name, value)
+    config = load_config()
+    if free_slots(config) < config.flink.parallelism:
+        patch.undo()
+        pytest.fail(
+            f"the Flink cluster has fewer than {config.flink.parallelism} free slots: stop the "
+            "running jobs (python -m flink_jobs stop) and run the test again",
+            pytrace=False,
+        )
+    create_topics(config)
+    job_id = submit_offers_job(config)
+    try:
+        wait_until_running(config, job_id)
+        start = datetime.now(tz=UTC) - SIMULATED - timedelta(minutes=30)
+        truth_csv = work / "truth.csv"
+        simulator = subprocess.run(
+            [
+                sys.executable, "-m", "simulator", "--speed", "max",
+                "--duration", f"{int(SIMULATED.total_seconds())}s",
+                "--start", start.strftime("%Y-%m-%dT%H:%M:%SZ"), "--seed", str(SEED),
+                "--peak-arrivals-per-min", "12", "--duplicate-rate", "0.05",
+                "--out-of-order-rate", "0.05", "--malformed-rate", "0.01",
+                "--unknown-rate", "0.1", "--topic", config.kafka.ping_topic,
+                "--bootstrap", config.kafka.bootstrap, "--truth", str(truth_csv),
+                "--progress-every", "0",
+            ],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert simulator.returncode == 0, simulator.stderr[-2000:]
+        offers = _wait_until_stable(
+            lambda: _read_topic(config, config.kafka.offer_topic), settle_s=20, timeout_s=240
+        )
+        indexed = _wait_until_stable(
+            lambda: _search_all(config, config.elasticsearch.offers_index),
+            settle_s=5,
+            timeout_s=60,
+        )
+        dead_letters = _read_topic(config, config.kafka.dead_letter_topic)
+        yield {
+            "config": config,
+            "offers": offers,
+            "indexed": indexed,
+            "dead_letters": dead_letters,
+            "truth": load_ground_truth(truth_csv),
+        }
+    finally:
+        cancel_job(job_id, config)
+        drop_sandbox(config)
+        patch.undo()
+
+
+def test_offers_match_the_ground_truth(run: dict[str, Any]) -> None:
+    config, truth = run["config"], run["truth"]
+    # The watermark trails the last ping by the out-of-orderness bound: a threshold crossed
+    # later than that has not fired when the input stops.
+    horizon_ms = int(truth.summary["end_ms"]) - (config.offers.out_of_orderness_s + 5) * 1000
+    score = score_offers(
+        run["offers"],
+        truth.stays,
+        threshold_s=config.offers.dwell_threshold_s,
+        horizon_ms=horizon_ms,
+        opted_out=load_opt_outs(config.paths.opt_outs_csv),
+    )
+    print(
+        f"\n{score.offers} offers for {len(score.expected_customers)} expected customers: "
+        f"recall {score.recall:.2f}, customer precision {score.customer_precision:.2f}, "
+        f"timing precision {score.precision:.2f}, missed {sorted(score.missed)}"
+    )
+    assert len(score.expected_customers) >= 20
+    assert score.recall >= 0.8
+    assert score.customer_precision >= 0.7
+
+
+def test_each_customer_gets_at_most_one_offer_and_no_one_opted_out_or_unknown(
+    run: dict[str, Any],
+) -> None:
+    config = run["config"]
+    customers = [offer["customer_id"] for offer in run["offers"]]
+    assert len(customers) == len(set(customers))
+    assert not set(customers) & set(load_opt_outs(config.paths.opt_outs_csv))
+    unknown = {stay.customer_id for stay in run["truth"].stays if not stay.known}
+    assert not set(customers) & unknown
+
+
+def test_kafka_and_elasticsearch_hold_the_same_offers(run: dict[str, Any]) -> None:
+    topic = {offer["offer_id"]: offer for offer in run["offers"]}
+    index = {document["_id"]: document for document in run["indexed"]}
+    assert topic.keys() == index.keys()
+    for offer_id, offer in topic.items():
+        assert all(index[offer_id][key] == value for key, value in offer.items())
+
+
+def test_every_malformed_record_is_dead_lettered(run: dict[str, Any]) -> None:
+    counts = run["truth"].summary["counts"]
+    assert len(run["dead_letters"]) == counts["malformed_total"]
+    reasons = {letter["reason"] for letter in run["dead_letters"]}
+    assert "not a JSON object" in reasons
+    assert all(json.dumps(letter["record"]) for letter in run["dead_letters"])
+
+
+def test_the_archive_keeps_clean_pings_by_day_and_hour(run: dict[str, Any]) -> None:
+    archive = Path(run["config"].paths.output_dir) / "ping-archive"
+    partitions = sorted(path.relative_to(archive) for path in archive.glob("day=*/hour=*"))
+    assert partitions, f"no partition under {archive}"
