@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from flink_jobs.apply import apply_rules
 from flink_jobs.cluster import (
     ClusterError,
     find_running_job,
@@ -107,32 +108,16 @@ def _resume(config: Config) -> int:
 
 
 def _apply_rules(config: Config, rules: Path) -> int:
-    running_rules = recorded_rules(config)
-    # Refuse before touching the running job.
-    check_rules(config, rules, running_rules)
-    print(f"{rules}: plans, and keeps the job's operator graph")
-    running = find_running_job(config)
-    savepoint = stop_with_savepoint(config, running) if running else latest_savepoint(config)
-    if running is None:
-        print("the pipeline was not running; starting it with the new rules")
-    # Keep a copy: the record is overwritten by the submission below.
-    previous_rules = None
-    if running_rules is not None:
-        previous_rules = running_rules.with_name("previous_offer_rules.sql")
-        previous_rules.write_bytes(running_rules.read_bytes())
-    try:
-        job_id = submit_offers_job(config, rules_sql=rules, from_savepoint=savepoint)
-        wait_until_running(config, job_id)
-    except ClusterError as error:
-        if savepoint is None or previous_rules is None:
-            raise
-        print(f"the new rules did not start ({error}); back to the previous ones", file=sys.stderr)
-        job_id = submit_offers_job(config, rules_sql=previous_rules, from_savepoint=savepoint)
-        wait_until_running(config, job_id)
-        print(f"back on the previous rules: job {job_id}", file=sys.stderr)
+    result = apply_rules(config, rules)
+    if result.rolled_back:
+        print(
+            f"the new rules did not start:\n{result.error}\n"
+            f"back on the previous rules: job {result.job_id}",
+            file=sys.stderr,
+        )
         return 1
-    origin = f"from savepoint {savepoint}" if savepoint else "with empty state"
-    print(f"applied {rules}: job {job_id} runs {origin}")
+    origin = f"from savepoint {result.savepoint}" if result.savepoint else "with empty state"
+    print(f"applied {rules}: job {result.job_id} runs {origin}")
     return 0
 
 

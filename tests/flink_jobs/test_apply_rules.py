@@ -1,0 +1,121 @@
+"""``apply-rules`` on the real stack: new rules take effect and the frequency cap survives.
+
+A customer gets an offer, the rules are edited and applied (stop with savepoint, resubmit),
+then the same customer stays again the same day (no second offer) and a new customer stays
+(an offer from the edited rules).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from flink_jobs.apply import apply_rules
+from flink_jobs.cluster import find_running_job, submit_offers_job, wait_until_running
+from flink_jobs.follow import read_offers
+from flink_jobs.sandbox import drop_sandbox, free_slots, sandbox_environment
+from pizzario.config import Config, load_config
+from simulator.mall import load_mall
+from tests.flink_jobs.ping_builders import AT_SHOP, FOOD_COURT, PROMENADE_46M, pings_at
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+REGULAR = 3  # offer before the rules change; stays again after it: capped
+NEWCOMER = 4  # stays only after the rules change: gets the edited offer
+FILLER = 9_999  # unknown, keeps pinging so that the watermark moves past the stays
+
+
+def _send(config: Config, pings: Iterable[dict[str, object]]) -> None:
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=config.kafka.bootstrap)
+    for ping in sorted(pings, key=lambda p: int(p["ts"])):  # type: ignore[call-overload]
+        producer.send(
+            config.kafka.ping_topic,
+            key=str(ping["customer_id"]).encode(),
+            value=json.dumps(ping).encode(),
+        )
+    producer.flush()
+    producer.close()
+
+
+def _offers_of(config: Config, customer_id: int, timeout_s: float = 120) -> list[dict]:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        offers = [
+            offer
+            for offer in read_offers(config, follow=False, idle_timeout_s=2.0)
+            if offer["customer_id"] == customer_id
+        ]
+        if offers:
+            return offers
+        time.sleep(2)
+    return []
+
+
+def test_apply_rules_keeps_the_cap_and_applies_the_new_offer(
+    stack: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stack.flink import cancel_job
+    from stack.provision import create_topics
+
+    for name, value in sandbox_environment(f"rules-{uuid.uuid4().hex[:8]}", tmp_path).items():
+        monkeypatch.setenv(name, value)
+    config = load_config()
+    if free_slots(config) < config.flink.parallelism:
+        pytest.fail("the Flink cluster has no free slots: stop the running jobs", pytrace=False)
+    rules = tmp_path / "offer_rules.sql"
+    rules.write_text(config.paths.offer_rules_sql.read_text())
+    create_topics(config)
+    minute = 60_000
+    base_ms = int(time.time() * 1000) - 20 * minute
+    try:
+        job_id = submit_offers_job(config, rules_sql=rules)
+        wait_until_running(config, job_id)
+        # 6 minutes at the shop, then away: one offer
+        _send(config, pings_at(REGULAR, AT_SHOP, base_ms, 360)
+              + pings_at(REGULAR, PROMENADE_46M, base_ms + 365_000, 10)
+              + pings_at(FILLER, FOOD_COURT, base_ms, 7 * 60))  # fmt: skip
+        (first,) = _offers_of(config, REGULAR)
+
+        edited = rules.read_text().replace(
+            "ELSE default_offer_code", "ELSE CONCAT(default_offer_code, '-EVENING')"
+        )
+        assert edited != rules.read_text()
+        rules.write_text(edited)
+        applied = apply_rules(config, rules)
+        assert not applied.rolled_back and applied.savepoint is not None
+        job_id = applied.job_id
+        assert find_running_job(config).job_id == job_id  # type: ignore[union-attr]
+
+        second_stay_ms = base_ms + 9 * minute
+        _send(config, pings_at(REGULAR, AT_SHOP, second_stay_ms, 360)
+              + pings_at(NEWCOMER, AT_SHOP, second_stay_ms, 360)
+              + pings_at(FILLER, FOOD_COURT, base_ms + 7 * minute + 5_000, 9 * 60))  # fmt: skip
+        (newcomer,) = _offers_of(config, NEWCOMER)
+        assert newcomer["offer_code"].endswith("-EVENING")
+        regular = _offers_of(config, REGULAR)
+
+        zone = ZoneInfo(load_mall(config.paths.mall_json).timezone)
+        days = {
+            datetime.fromtimestamp(ms / 1000, zone).date()
+            for ms in (first["triggered_at"], second_stay_ms + 180_000)
+        }
+        if len(days) == 1:
+            # the cap's state came through the savepoint: still the one offer of the day
+            assert regular == [first]
+        else:
+            # the second stay fell on the next local day: a new day, a new offer id
+            assert len(regular) == 2 and regular[0]["offer_id"] != regular[1]["offer_id"]
+    finally:
+        running = find_running_job(config)
+        if running is not None:
+            cancel_job(running.job_id, config)
+        drop_sandbox(config)
