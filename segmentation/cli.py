@@ -13,7 +13,7 @@ import numpy as np
 from pizzario.config import load_config
 from segmentation import plots
 from segmentation.customers import CustomerInputError, Customers, read_customers
-from segmentation.features import DEFAULT_FEATURES, parse_features
+from segmentation.features import DEFAULT_FEATURES, FEATURE_CANDIDATES, parse_features
 from segmentation.model import DEFAULT_K_RANGE, SegmentModel, fit_segment_model
 from segmentation.outputs import (
     atomic_write_bytes,
@@ -70,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Place new customers into the stored model's segments "
         "(segment_origin=assigned). Without --output they are appended to the segment table, "
         "which refuses customer ids it already holds; with --output they are written to "
-        "their own file (same columns) and the segment table is left alone.",
+        "their own file (same columns) and the segment table is left alone. A later fit "
+        "rewrites the table from its input file only.",
     )
     assign.add_argument("--input", type=Path, required=True, help="CSV of new customers")
     assign.add_argument("--output", type=Path, default=None, help="write here instead of "
@@ -125,7 +126,9 @@ def _fit(args: argparse.Namespace) -> None:
     customers = read_customers(args.input)
     if args.k is not None and not 1 <= args.k <= len(customers):
         raise UsageError(f"--k must be between 1 and {len(customers)}, got {args.k}")
-    log.info("fitting %d customers on %s", len(customers), ", ".join(args.features))
+    log.info("fitting %d customers on %s; scoring k=2..%d here and on %d candidate feature "
+             "sets", len(customers), ", ".join(args.features), args.k_max,
+             len(FEATURE_CANDIDATES))
     model, assignment = fit_segment_model(
         customers, args.features, k=args.k, k_values=range(2, args.k_max + 1),
         seed=args.seed, n_init=args.n_init,

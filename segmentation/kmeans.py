@@ -8,14 +8,13 @@ from segmentation._kmeans_core import (
     BlockBuffers,
     LloydWorkspace,
     assign_labels,
-    hartigan_refine,
     inertia_of,
     kmeans_plusplus,
     kmeans_single_lloyd,
-    ranked_swaps,
     row_norms_squared,
     tolerance,
 )
+from segmentation._kmeans_refine import hartigan_refine, ranked_swaps
 
 __all__ = ["KMeans"]
 

@@ -26,7 +26,7 @@ __all__ = ["DEFAULT_K_RANGE", "Assignment", "SegmentModel", "fit_segment_model"]
 
 DEFAULT_K_RANGE = range(2, 11)
 _PROFILE_COLUMNS = ("annual_income_k", "spending_score", "age")
-_DIGITS = 6  # rounding of every float in the model file, so reruns are byte-identical
+_DIGITS = 10  # rounding of every float in the model file: stable bytes, exact enough
 
 
 def _rounded(values: np.ndarray) -> list[Any]:

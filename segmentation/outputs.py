@@ -11,8 +11,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from segmentation.customers import Customers
 from segmentation.model import Assignment, SegmentModel
 from segmentation.offers import OFFER_COLUMNS, Offer
@@ -21,7 +19,9 @@ __all__ = [
     "SEGMENT_COLUMNS",
     "atomic_write_bytes",
     "existing_customer_ids",
+    "members_sample",
     "read_model",
+    "read_segment_rows",
     "segment_rows",
     "segments_csv_text",
     "write_model",
@@ -143,7 +143,3 @@ def members_sample(rows: list[list[str]], per_segment: int) -> dict[int, list[li
             bucket.append(row)
     return dict(sorted(sample.items()))
 
-
-def to_float_array(values: Iterable[str]) -> np.ndarray:
-    """Strings from a CSV column as float64."""
-    return np.array([float(value) for value in values], dtype=np.float64)

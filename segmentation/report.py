@@ -210,7 +210,8 @@ def render_report(model: SegmentModel, rows: list[list[str]]) -> str:
         "places each customer in the nearest stored centre (same features and scaler) with "
         "`segment_origin=assigned`, and appends them to `data/segments.csv`; it refuses "
         "customer ids already in the table and then writes nothing. With `--output FILE` the "
-        "assigned rows go to FILE instead and the table is left alone.",
+        "assigned rows go to FILE instead and the table is left alone. A new `fit` rewrites "
+        "the table from its input file only, so customers worth keeping belong in that file.",
         "",
     ]
     return "\n".join(lines)

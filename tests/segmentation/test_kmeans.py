@@ -11,11 +11,11 @@ from sklearn.cluster import KMeans as SklearnKMeans
 from pizzario.config import load_config
 from segmentation._kmeans_core import (
     LloydWorkspace,
-    hartigan_refine,
     kmeans_single_lloyd,
     row_norms_squared,
     tolerance,
 )
+from segmentation._kmeans_refine import hartigan_refine
 from segmentation.customers import read_customers
 from segmentation.features import DEFAULT_FEATURES, StandardScaling, feature_matrix
 from segmentation.kmeans import KMeans
