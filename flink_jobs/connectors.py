@@ -41,23 +41,23 @@ def _archive_sink(folder: Path) -> dict[str, str]:
     }
 
 
-def cluster_connectors(config: Config, *, ping_topic: str | None = None) -> SinkAndSourceOptions:
+def cluster_connectors(config: Config, *, bounded: bool = False) -> SinkAndSourceOptions:
     """Kafka sources and sinks, Elasticsearch indices and the ping archive, from the configuration.
 
     Parameters
     ----------
     config : Config
         Hosts, topics, indices, paths and the consumer group.
-    ping_topic : str, optional
-        Read pings from this topic instead of the configured one (the benchmarks use their own).
+    bounded : bool
+        Stop reading at the topic's end offsets as of the start, so the job finishes once it has
+        drained the backlog (the throughput benchmark times that).
     """
     kafka, search, pipeline = config.kafka, config.elasticsearch, config.pipeline
-    topic = ping_topic or kafka.ping_topic
 
     def ping_source(value_format: str, group_suffix: str) -> dict[str, str]:
         options = {
             "connector": "kafka",
-            "topic": topic,
+            "topic": kafka.ping_topic,
             "properties.bootstrap.servers": kafka.bootstrap,
             "properties.group.id": f"{pipeline.consumer_group}{group_suffix}",
             # Resume where the group left off; a new group starts at the beginning of the topic.
@@ -67,6 +67,8 @@ def cluster_connectors(config: Config, *, ping_topic: str | None = None) -> Sink
         }
         if value_format == "json":
             options["json.ignore-parse-errors"] = "true"
+        if bounded:
+            options["scan.bounded.mode"] = "latest-offset"
         return options
 
     def index_sink(index: str) -> dict[str, str]:

@@ -20,14 +20,14 @@ from simulator.mall import load_mall
 log = logging.getLogger("flink_jobs.offers_job")
 
 
-def run(rules_sql: Path | None, from_savepoint: str | None) -> None:
+def run(rules_sql: Path | None, from_savepoint: str | None, bounded: bool = False) -> None:
     """Build the job from the configuration and submit it (the client returns once it runs)."""
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
     config = load_config()
     mall = load_mall(config.paths.mall_json)
     # define the sources and sinks, then render every stage with them
-    connectors = cluster_connectors(config)
+    connectors = cluster_connectors(config, bounded=bounded)
     statements = pipeline_statements(config, connectors, rules_sql=rules_sql, mall=mall)
     settings = job_settings(config, mall.timezone)
     if from_savepoint:
@@ -46,9 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", type=Path, default=None, help="offer rules file")
     parser.add_argument("--from-savepoint", default=None, help="restore state from this savepoint")
+    parser.add_argument(
+        "--bounded", action="store_true", help="finish at the topic's current end (benchmarks)"
+    )
     # Flink's own flags pass through.
     args, _ = parser.parse_known_args(argv)
-    run(args.rules, args.from_savepoint)
+    run(args.rules, args.from_savepoint, args.bounded)
     return 0
 
 
