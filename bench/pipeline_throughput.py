@@ -1,7 +1,7 @@
 """Throughput of the offer pipeline on the local stack, next to a parse-and-discard reference.
 
-Loads a backlog of simulated pings (at least 2,000,000 by default) into a private topic, then drains it
-twice in the same run: with the passthrough job (read, parse, discard) and with the full offer
+Loads a backlog of simulated pings (at least 2,000,000 by default) into a private topic, then
+drains it twice in the same run: with the passthrough job (read, parse, discard) and with the full offer
 pipeline, each bounded at the backlog's end so that it finishes when done. The drain time is
 the job's RUNNING -> FINISHED time from the Flink REST API. Each operator chain's accumulated
 busy and back-pressured time (REST metrics) shows what limits the full job.
@@ -129,8 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     passthrough_rate, full_rate = backlog / passthrough_s, backlog / full_s
     cores, parallelism = os.cpu_count(), config.flink.parallelism
     print(f"\nbacklog {backlog:,} pings, parallelism {parallelism}, {cores} cores")
-    print(f"  passthrough (parse, discard) {passthrough_s:7.1f} s  {passthrough_rate:10,.0f} pings/s")
-    print(f"  full offer pipeline          {full_s:7.1f} s  {full_rate:10,.0f} pings/s")
+    for label, seconds, rate in (
+        ("passthrough (parse, discard)", passthrough_s, passthrough_rate),
+        ("full offer pipeline", full_s, full_rate),
+    ):
+        print(f"  {label:<28} {seconds:7.1f} s  {rate:10,.0f} pings/s")
     print(f"  full / passthrough           {full_rate / passthrough_rate:.2f}")
     _print_profile(profile)
     return 0

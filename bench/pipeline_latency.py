@@ -1,0 +1,109 @@
+"""Offer latency of the pipeline on the local stack, with the simulator in real time.
+
+Submits the offer pipeline on private topics, runs the simulator at --speed 1 (event time is
+the wall clock, so a ping is produced at its event time) and reads the offers as a phone would
+(read_committed). For every offer it reports
+
+- emitted_at - triggered_at: from the production of the ping that crossed the dwell threshold
+  to the offer leaving Flink (the watermark wait is most of it), and
+- received - triggered_at: until a phone can read it, after the Kafka transaction commits on
+  the next checkpoint;
+
+next to the goal: out-of-orderness bound + checkpoint interval + 2 s.
+
+    .venv/bin/python bench/pipeline_latency.py [--minutes 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from flink_jobs.cluster import submit_offers_job, wait_until_running
+from flink_jobs.follow import read_offers
+from flink_jobs.sandbox import drop_sandbox, free_slots, sandbox_environment
+from pizzario.config import Config, load_config
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def _collect(config: Config, received: list[tuple[dict, float]], stop: threading.Event) -> None:
+    for offer in read_offers(config, follow=True, idle_timeout_s=1.0):
+        received.append((offer, time.time() * 1000))
+        if stop.is_set():
+            return
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=8.0, help="real (= simulated) minutes")
+    parser.add_argument("--arrivals-per-min", type=float, default=40.0, help="peak arrivals")
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="pipeline-latency-"))
+    os.environ.update(sandbox_environment(f"latency-{uuid.uuid4().hex[:8]}", work))
+    config = load_config()
+    if free_slots(config) < config.flink.parallelism:
+        raise SystemExit("the Flink cluster has no free slots: stop the running jobs first")
+    from stack.flink import cancel_job
+    from stack.provision import create_topics
+
+    create_topics(config)
+    job_id = submit_offers_job(config)
+    received: list[tuple[dict, float]] = []
+    stop = threading.Event()
+    try:
+        wait_until_running(config, job_id)
+        reader = threading.Thread(target=_collect, args=(config, received, stop), daemon=True)
+        reader.start()
+        print(f"simulating {args.minutes:g} minutes in real time ...", flush=True)
+        subprocess.run(
+            [
+                sys.executable, "-m", "simulator", "--speed", "1", "--seed", "3",
+                "--duration", f"{int(args.minutes * 60)}s", "--customers", "2000",
+                "--peak-arrivals-per-min", str(args.arrivals_per_min),
+                "--topic", config.kafka.ping_topic, "--bootstrap", config.kafka.bootstrap,
+                "--truth", str(work / "truth.csv"), "--progress-every", "60",
+            ],
+            check=True,
+        )  # fmt: skip
+        # Offers triggered by the last pings leave once later pings move the watermark; the
+        # simulator has stopped, so only the idle-source timeout is left to wait for.
+        time.sleep(config.offers.out_of_orderness_s + config.offers.source_idle_timeout_s + 5)
+        stop.set()
+        reader.join(timeout=10)
+    finally:
+        cancel_job(job_id, config)
+        drop_sandbox(config)
+
+    if not received:
+        raise SystemExit("no offers arrived; see the Flink web UI and the job's log")
+    emitted = [(offer["emitted_at"] - offer["triggered_at"]) / 1000 for offer, _ in received]
+    readable = [(at - offer["triggered_at"]) / 1000 for offer, at in received]
+    goal_s = (
+        config.offers.out_of_orderness_s + config.flink.checkpoint_interval_ms / 1000 + 2
+    )
+    interval_ms, bound_s = config.flink.checkpoint_interval_ms, config.offers.out_of_orderness_s
+    print(f"\n{len(received)} offers; checkpoint interval {interval_ms} ms, "
+          f"out-of-orderness {bound_s} s")  # fmt: skip
+    print(f"  {'seconds after the trigger ping':<34} {'p50':>6} {'p90':>6} {'p99':>6} {'max':>6}")
+    for label, values in (("offer leaves Flink (emitted_at)", emitted),
+                          ("offer readable in Kafka", readable)):  # fmt: skip
+        cells = " ".join(f"{_percentile(values, q):6.1f}" for q in (0.5, 0.9, 0.99))
+        print(f"  {label:<34} {cells} {max(values):6.1f}")
+    print(f"  goal for p99: {goal_s:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
