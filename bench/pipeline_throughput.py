@@ -2,9 +2,9 @@
 
 Loads a backlog of simulated pings (at least 2,000,000 by default) into a private topic, then
 drains it twice in the same run: with the passthrough job (read, parse, discard) and with the
-full offer pipeline, each bounded at the backlog's end so that it finishes when done. The drain time is
-the job's RUNNING -> FINISHED time from the Flink REST API. Each operator chain's accumulated
-busy and back-pressured time (REST metrics) shows what limits the full job.
+full offer pipeline, each bounded at the backlog's end so that it finishes when done. The drain
+time is the job's RUNNING -> FINISHED time from the Flink REST API. Each operator chain's
+accumulated busy and back-pressured time (REST metrics) shows what limits the full job.
 
 Run it on a running stack (``make up``) with free task slots:
 
