@@ -1,0 +1,79 @@
+"""Rendering the SQL templates and the fragments that fill them (pure, no Flink)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flink_jobs.params import mall_params, opt_out_params, sql_number, sql_string, with_options
+from flink_jobs.pipeline import STAGE_FILES, stage_paths
+from flink_jobs.rendering import SqlTemplateError, load_statements, render_sql, split_statements
+from pizzario.config import load_config
+from simulator.mall import load_mall
+
+
+def test_placeholders_are_filled_and_json_paths_left_alone() -> None:
+    sql = "SELECT JSON_VALUE(line, '$.ts') FROM t WHERE x < ${limit}"
+    assert render_sql(sql, {"limit": "5"}) == "SELECT JSON_VALUE(line, '$.ts') FROM t WHERE x < 5"
+
+
+def test_a_missing_placeholder_names_the_file_and_line() -> None:
+    with pytest.raises(SqlTemplateError, match=r"stage\.sql:2: no value for placeholder \$\{gap\}"):
+        render_sql("SELECT 1\nFROM t WHERE g > ${gap}", {}, source="stage.sql")
+
+
+def test_statements_split_on_semicolons_outside_quotes_and_comments() -> None:
+    sql = (
+        "-- a comment; not a split\nSELECT ';' AS a;\n\nSELECT 2; -- trailing\n"
+        "-- only a comment;\n"
+    )
+    assert split_statements(sql) == ["-- a comment; not a split\nSELECT ';' AS a", "SELECT 2"]
+
+
+def test_literals_are_quoted_and_numbers_never_use_exponents() -> None:
+    assert sql_string("it's") == "'it''s'"
+    assert sql_number(0.00001) == "0.00001"
+    assert sql_number(20.0) == "20"
+    assert with_options({"a": "1", "b": "x'y"}) == "'a' = '1',\n    'b' = 'x''y'"
+    with pytest.raises(ValueError):
+        sql_number(float("nan"))
+
+
+def test_an_empty_opt_out_list_excludes_nobody() -> None:
+    assert opt_out_params([]) == {"opted_out_customer_ids": "-1"}
+    assert opt_out_params([7, 3, 7]) == {"opted_out_customer_ids": "3, 7"}
+
+
+def test_the_zone_lookup_lists_every_zone_in_layout_order() -> None:
+    mall = load_mall(load_config().paths.mall_json)
+    case = mall_params(mall)["zone_of_lat_lon"]
+    positions = [case.index(f"THEN '{zone.id}'") for zone in mall.zones]
+    assert positions == sorted(positions) and len(positions) == len(mall.zones)
+    assert mall_params(mall)["geofence_radius_m"] == "20"
+
+
+def test_every_stage_renders_with_the_rules_before_the_cap(tmp_path: Path) -> None:
+    config = load_config()
+    paths = stage_paths(config.paths.sql_dir, config.paths.offer_rules_sql)
+    assert [p.name for p in paths][-2:] == ["offer_rules.sql", STAGE_FILES[-1]]
+    from flink_jobs.connectors import file_connectors
+    from flink_jobs.params import pipeline_params
+
+    connectors = file_connectors(
+        tmp_path / "p.jsonl", tmp_path, segments_csv=tmp_path / "s.csv",
+        segment_offers_csv=tmp_path / "o.csv",
+    )  # fmt: skip
+    params = pipeline_params(
+        connectors=connectors,
+        mall=load_mall(config.paths.mall_json),
+        offers=config.offers,
+        opted_out_customer_ids=[7],
+    )
+    statements = load_statements(paths, params)
+    inserts = [s.source for s in statements if s.is_insert]
+    assert inserts == [
+        "20_validate_pings", "50_archive_pings", "60_footfall", "70_visits",
+        "95_offers", "95_offers",
+    ]  # fmt: skip
+    assert not any("${" in s.text for s in statements)
