@@ -6,6 +6,7 @@ a :class:`SegmentModel`, which places any customer with :meth:`SegmentModel.assi
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,8 @@ from segmentation.offers import Offer, offers_for_segments
 from segmentation.selection import KChoice, KScores, choose_k, score_k_range
 
 __all__ = ["DEFAULT_K_RANGE", "Assignment", "SegmentModel", "fit_segment_model"]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_K_RANGE = range(2, 11)
 _PROFILE_COLUMNS = ("annual_income_k", "spending_score", "age")
@@ -153,6 +156,7 @@ def compare_feature_sets(
     """Best silhouette (and its k) of each candidate feature set, for the feature choice."""
     rows = []
     for features in FEATURE_CANDIDATES:
+        log.info("scoring k=%d..%d on %s", k_values.start, k_values.stop - 1, ", ".join(features))
         X = feature_matrix(customers, features)
         scores = score_k_range(
             StandardScaling.fit(X).transform(X), k_values, n_init=n_init, seed=seed

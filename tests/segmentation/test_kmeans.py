@@ -135,8 +135,8 @@ def _course_matrix() -> np.ndarray:
     return StandardScaling.fit(X).transform(X)
 
 
-@pytest.mark.parametrize("k", [3, 4, 5, 6])
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("k", range(2, 11))
+@pytest.mark.parametrize("seed", [0, 1])
 def test_inertia_no_worse_than_sklearn_on_course_data(k: int, seed: int) -> None:
     X = _course_matrix()
     ours = KMeans(k, n_init=10, random_state=seed).fit(X)
