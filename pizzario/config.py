@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 __all__ = [
     "Config",
@@ -41,6 +42,16 @@ class KafkaSettings:
     offer_topic: str = "offers"
     ping_partitions: int = 4
 
+    @property
+    def host(self) -> str:
+        """Host of the first bootstrap server."""
+        return self.bootstrap.split(",", 1)[0].strip().rsplit(":", 1)[0]
+
+    @property
+    def port(self) -> int:
+        """Port of the first bootstrap server."""
+        return int(self.bootstrap.split(",", 1)[0].strip().rsplit(":", 1)[1])
+
 
 @dataclass(frozen=True)
 class ElasticsearchSettings:
@@ -53,6 +64,16 @@ class ElasticsearchSettings:
     # Kibana runs only in the Docker Compose stack (docker/compose.yml).
     kibana_url: str = "http://127.0.0.1:5601"
 
+    @property
+    def host(self) -> str:
+        """Host of the HTTP endpoint."""
+        return urlsplit(self.url).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        """Port of the HTTP endpoint (9200 when the URL names none)."""
+        return urlsplit(self.url).port or 9200
+
 
 @dataclass(frozen=True)
 class FlinkSettings:
@@ -62,6 +83,16 @@ class FlinkSettings:
     parallelism: int = 2
     task_slots: int = 2
     checkpoint_interval_ms: int = 2_000
+
+    @property
+    def rest_host(self) -> str:
+        """Host of the REST endpoint (the JobManager binds to it too)."""
+        return urlsplit(self.rest_url).hostname or "127.0.0.1"
+
+    @property
+    def rest_port(self) -> int:
+        """Port of the REST endpoint (8081 when the URL names none)."""
+        return urlsplit(self.rest_url).port or 8081
 
 
 @dataclass(frozen=True)
