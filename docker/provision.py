@@ -20,10 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
-from kafka import KafkaAdminClient
-from kafka.errors import KafkaError
 
 from pizzario import Config, load_config
+from stack.kafka import probe_kafka
 from stack.provision import TEMPLATE_DIR, create_indices, create_topics
 
 __all__ = ["import_saved_objects", "main", "wait_until"]
@@ -41,16 +40,11 @@ def wait_until(what: str, probe: Callable[[], bool], timeout_s: float) -> None:
             if probe():
                 log.info("%s is ready", what)
                 return
-        except (requests.RequestException, KafkaError, OSError) as error:
+        except (requests.RequestException, OSError) as error:
             log.debug("%s not ready: %s", what, error)
         if time.monotonic() > deadline:
             raise SystemExit(f"{what} was not ready within {timeout_s:.0f} s; see its log")
         time.sleep(2)
-
-
-def _kafka_answers(bootstrap: str) -> bool:
-    KafkaAdminClient(bootstrap_servers=bootstrap, client_id="pizzario-provision").close()
-    return True
 
 
 def import_saved_objects(config: Config, ndjson: Path, timeout_s: float) -> None:
@@ -101,12 +95,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("kafka").setLevel(logging.WARNING)
     for path in (TEMPLATE_DIR, *(() if args.skip_kibana else (args.saved_objects,))):
         if not path.exists():
             sys.exit(f"missing {path}")
     bootstrap = config.kafka.bootstrap
-    wait_until(f"Kafka at {bootstrap}", lambda: _kafka_answers(bootstrap), args.timeout_s)
+    wait_until(f"Kafka at {bootstrap}", lambda: probe_kafka(bootstrap).ok, args.timeout_s)
     created = create_topics(config)
     log.info("topics created: %s", ", ".join(created) or "none (all existed)")
     es_url = config.elasticsearch.url.rstrip("/")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +16,12 @@ from stack.fetch import is_fetched
 from stack.flink import FlinkService
 from stack.kafka import KafkaService
 from stack.layout import Layout, find_java17
+from stack.lease import Leases
+from stack.process import describe_process
 from stack.provision import create_indices, create_topics
 from stack.service import Service, ServiceStatus, StackError
 
-__all__ = ["down", "format_status", "services", "status", "up"]
+__all__ = ["down", "format_status", "leave", "services", "status", "up"]
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,8 @@ def services(config: Config, layout: Layout | None = None) -> list[Service]:
 
 @contextlib.contextmanager
 def _exclusive(layout: Layout) -> Iterator[None]:
-    """One `up` at a time per checkout (two test sessions may start together)."""
+    """One `up`, `down` or `leave` at a time per checkout (test sessions start and end
+    together, and a session must not stop a service while another decides to reuse it)."""
     layout.state_dir.mkdir(parents=True, exist_ok=True)
     with (layout.state_dir / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -46,9 +50,19 @@ def _exclusive(layout: Layout) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def up(config: Config, layout: Layout | None = None) -> list[str]:
+def up(config: Config, layout: Layout | None = None, *, lease: bool = False) -> list[str]:
     """Start whatever is not running and healthy, one after another, then create topics
     and indices.
+
+    Parameters
+    ----------
+    config : Config
+        The configuration the services are started for.
+    layout : Layout, optional
+        Paths of the stack; derived from config when omitted.
+    lease : bool
+        Hold a lease for this process (a test session); the services it starts are then
+        stopped by :func:`leave` of the last lease holder, not by ``python -m stack down``.
 
     Returns
     -------
@@ -65,10 +79,15 @@ def up(config: Config, layout: Layout | None = None) -> list[str]:
         raise StackError("stack: downloads are missing; run `python -m stack fetch` first")
     started_at = time.monotonic()
     started = []
+    leases = Leases(layout.lease_dir)
     with _exclusive(layout):
+        if lease:
+            leases.take()
         for service in services(config, layout):
             if service.start(config.stack.start_timeout_s):
                 started.append(service.name)
+                if lease:
+                    leases.record_started(service.name)
     try:
         create_topics(config)
     except Exception as error:
@@ -81,12 +100,59 @@ def up(config: Config, layout: Layout | None = None) -> list[str]:
     return started
 
 
-def down(config: Config, layout: Layout | None = None, only: list[str] | None = None) -> list[str]:
-    """Stop the services this checkout started (all, or the named ones), in reverse order."""
+def _stop(config: Config, layout: Layout, only: list[str] | None) -> list[str]:
     stopped = []
     for service in reversed(services(config, layout)):
         if (only is None or service.name in only) and service.stop():
             stopped.append(service.name)
+    return stopped
+
+
+def leave(config: Config, layout: Layout | None = None) -> list[str]:
+    """Drop this process's lease; the last holder stops what lease holders started.
+
+    Returns
+    -------
+    list of str
+        Names of the services stopped (empty while another live process holds a lease).
+    """
+    layout = layout or Layout.from_config(config)
+    leases = Leases(layout.lease_dir)
+    with _exclusive(layout):
+        leases.release()
+        others = leases.holders()
+        if others:
+            log.info("stack: left running for pid(s) %s", " ".join(map(str, others)))
+            return []
+        started = leases.started()
+        stopped = _stop(config, layout, started) if started else []
+        leases.forget_started(started)
+    return stopped
+
+
+def down(
+    config: Config,
+    layout: Layout | None = None,
+    only: list[str] | None = None,
+    *,
+    force: bool = False,
+) -> list[str]:
+    """Stop the services this checkout started (all, or the named ones), in reverse order.
+
+    Raises
+    ------
+    StackError
+        When a live process holds a lease (a test session runs) and force is false.
+    """
+    layout = layout or Layout.from_config(config)
+    leases = Leases(layout.lease_dir)
+    with _exclusive(layout):
+        holders = leases.holders(exclude=[os.getpid()])
+        if holders and not force:
+            users = ", ".join(describe_process(pid, width=60) for pid in holders)
+            raise StackError(f"stack: in use by {users}; wait for it to end or use --force")
+        stopped = _stop(config, layout, only)
+        leases.forget_started(stopped)
     return stopped
 
 

@@ -22,7 +22,7 @@ import requests
 
 from stack.process import start_background
 from stack.render import elasticsearch_jvm_options, elasticsearch_yml
-from stack.service import Health, Service
+from stack.service import Health, Service, StackError, ensure_folder
 
 __all__ = ["ElasticsearchService"]
 
@@ -33,11 +33,20 @@ def _ensure_system_user(name: str) -> None:
     try:
         pwd.getpwnam(name)
     except KeyError:
-        log.info("elasticsearch: creating system user %s", name)
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
-            check=True,
-            capture_output=True,
+        pass
+    else:
+        return
+    log.info("elasticsearch: creating system user %s", name)
+    command = ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError as error:
+        raise StackError(f"elasticsearch: creating system user {name} failed: {error}") from error
+    if result.returncode != 0:
+        reason = " ".join(result.stderr.split())[:200] or f"exit {result.returncode}"
+        raise StackError(
+            f"elasticsearch: creating system user {name} failed ({reason}); create it, or set "
+            "PIZZARIO_STACK_SERVICE_USER to an existing unprivileged user"
         )
 
 
@@ -57,14 +66,19 @@ def _traversable_by_others(folder: Path) -> bool:
 
 
 class ElasticsearchService(Service):
-    """The node on 127.0.0.1:9200."""
+    """The node on 127.0.0.1:9200 by default."""
 
     name = "elasticsearch"
 
     @property
+    def host(self) -> str:
+        """The HTTP host."""
+        return self.config.elasticsearch.host
+
+    @property
     def ports(self) -> tuple[int, ...]:
         """The HTTP port."""
-        return (int(self.config.elasticsearch.url.rstrip("/").rsplit(":", 1)[1]),)
+        return (self.config.elasticsearch.port,)
 
     @property
     def log_file(self) -> Path:
@@ -89,9 +103,14 @@ class ElasticsearchService(Service):
         holds a symlink to it.
         """
         folder = self.state_dir
-        if user is None or folder.is_symlink() or _traversable_by_others(folder.parent):
-            folder.mkdir(parents=True, exist_ok=True)
-            return folder.resolve()
+        if folder.is_symlink():
+            # Its target may have gone with a cleaned temp folder; the node recreates its files.
+            runtime = ensure_folder(folder).resolve()
+            if user is not None:
+                runtime.parent.chmod(0o755)
+            return runtime
+        if user is None or _traversable_by_others(folder.parent):
+            return ensure_folder(folder).resolve()
         key = hashlib.sha1(str(folder).encode()).hexdigest()[:10]
         outside = Path(tempfile.gettempdir()) / f"pizzario-{key}" / self.name
         outside.mkdir(parents=True, exist_ok=True)

@@ -106,7 +106,10 @@ def _unpack_elasticsearch(layout: Layout) -> None:
     if layout.elasticsearch_dist.exists():
         shutil.rmtree(layout.elasticsearch_dist)
     log.info("fetch elasticsearch: unpacking %s", zips[0].name)
-    _unpack_zip(zips[0], layout.elasticsearch_dist.parent)
+    try:
+        _unpack_zip(zips[0], layout.elasticsearch_dist.parent)
+    except zipfile.BadZipFile as error:  # a truncated download; fetch again replaces it
+        raise FetchError(f"fetch elasticsearch: {zips[0]} is not a valid zip: {error}") from error
     if not (layout.elasticsearch_dist / "bin" / "elasticsearch").is_file():
         raise FetchError(
             f"fetch elasticsearch: {zips[0]} did not unpack to {layout.elasticsearch_dist}"

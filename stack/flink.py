@@ -22,6 +22,7 @@ import requests
 
 from pizzario import Config, load_config
 from stack.layout import Layout, find_java17, pyflink_home
+from stack.process import stop_pids
 from stack.render import flink_config_yaml
 from stack.service import Health, Service, StackError
 
@@ -37,6 +38,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _JOB_ID = re.compile(r"JobID\s+([0-9a-f]{32})")
+_TERMINAL = frozenset({"CANCELED", "FAILED", "FINISHED"})
 _JVM_OPTS = re.compile(r"^\s*all:\s*(--add-.*)$", re.MULTILINE)
 
 
@@ -49,24 +51,25 @@ def _installation_java_opts(flink_home: Path) -> str:
 def flink_settings(config: Config, layout: Layout, flink_home: Path) -> dict[str, object]:
     """The config.yaml keys of the local cluster (flat, as Flink 1.20 accepts them)."""
     state = layout.service_dir("flink")
-    rest_port = int(config.flink.rest_url.rstrip("/").rsplit(":", 1)[1])
+    # One host for every endpoint: the cluster is local, its REST host is where it lives.
+    host = config.flink.rest_host
     return {
         "env.java.opts.all": _installation_java_opts(flink_home),
         "env.log.dir": str(state / "log"),
         "env.pid.dir": str(state / "run"),
-        "jobmanager.rpc.address": "127.0.0.1",
+        "jobmanager.rpc.address": host,
         "jobmanager.rpc.port": config.stack.flink_rpc_port,
-        "jobmanager.bind-host": "127.0.0.1",
+        "jobmanager.bind-host": host,
         "jobmanager.memory.process.size": f"{config.stack.flink_jobmanager_memory_mb}m",
         "jobmanager.execution.failover-strategy": "region",
-        "taskmanager.host": "127.0.0.1",
-        "taskmanager.bind-host": "127.0.0.1",
+        "taskmanager.host": host,
+        "taskmanager.bind-host": host,
         "taskmanager.numberOfTaskSlots": config.flink.task_slots,
         "taskmanager.memory.process.size": f"{config.stack.flink_taskmanager_memory_mb}m",
         "parallelism.default": config.flink.parallelism,
-        "rest.address": "127.0.0.1",
-        "rest.bind-address": "127.0.0.1",
-        "rest.port": rest_port,
+        "rest.address": host,
+        "rest.bind-address": host,
+        "rest.port": config.flink.rest_port,
         # Python UDF workers and the `flink run -py` client use the project's interpreter.
         "python.executable": sys.executable,
         "python.client.executable": sys.executable,
@@ -92,8 +95,7 @@ def write_flink_conf(config: Config, layout: Layout) -> Path:
     for source in (flink_home / "conf").glob("log*"):
         shutil.copy2(source, conf / source.name)
     (conf / "config.yaml").write_text(flink_config_yaml(flink_settings(config, layout, flink_home)))
-    rest_port = config.flink.rest_url.rstrip("/").rsplit(":", 1)[1]
-    (conf / "masters").write_text(f"127.0.0.1:{rest_port}\n")
+    (conf / "masters").write_text(f"{config.flink.rest_host}:{config.flink.rest_port}\n")
     # "localhost" makes start-cluster.sh start the TaskManager here rather than over ssh.
     (conf / "workers").write_text("localhost\n")
     for part in ("log", "run", "tmp", "checkpoints", "savepoints"):
@@ -120,15 +122,21 @@ def flink_environment(config: Config | None = None, layout: Layout | None = None
 
 
 class FlinkService(Service):
-    """JobManager (REST on 127.0.0.1:8081) and one TaskManager."""
+    """JobManager (REST on 127.0.0.1:8081 by default) and one TaskManager."""
 
     name = "flink"
+    # start-cluster.sh returns once both daemons are forked; this is plenty.
+    start_script_timeout_s: float = 120.0
+
+    @property
+    def host(self) -> str:
+        """The REST host, where the JobManager and the TaskManager also bind."""
+        return self.config.flink.rest_host
 
     @property
     def ports(self) -> tuple[int, ...]:
         """REST port, then JobManager RPC port."""
-        rest_port = int(self.config.flink.rest_url.rstrip("/").rsplit(":", 1)[1])
-        return (rest_port, self.config.stack.flink_rpc_port)
+        return (self.config.flink.rest_port, self.config.stack.flink_rpc_port)
 
     @property
     def log_file(self) -> Path:
@@ -144,26 +152,52 @@ class FlinkService(Service):
         slots = sum(manager.get("slotsNumber", 0) for manager in managers)
         return Health(bool(managers), f"{len(managers)} taskmanager(s), {slots} slots")
 
+    @property
+    def _start_script(self) -> Path:
+        return pyflink_home() / "bin" / "start-cluster.sh"
+
+    def _recorded_pids(self) -> list[int]:
+        # flink-daemon.sh records each daemon's pid in env.pid.dir as it forks it.
+        return [
+            int(pid)
+            for path in sorted((self.state_dir / "run").glob("*.pid"))
+            for pid in path.read_text().split()
+            if pid.isdigit()
+        ]
+
     def _launch(self) -> list[int]:
         write_flink_conf(self.config, self.layout)
-        run_dir = self.state_dir / "run"
-        for stale in run_dir.glob("*.pid"):
+        for stale in (self.state_dir / "run").glob("*.pid"):
             stale.unlink()
-        result = subprocess.run(
-            [str(pyflink_home() / "bin" / "start-cluster.sh")],
-            env=self.java_env()
-            | {"FLINK_CONF_DIR": str(self.layout.flink_conf_dir), "FLINK_IDENT_STRING": "pizzario"},
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        try:
+            result = subprocess.run(
+                [str(self._start_script)],
+                env=self.java_env()
+                | {
+                    "FLINK_CONF_DIR": str(self.layout.flink_conf_dir),
+                    "FLINK_IDENT_STRING": "pizzario",
+                },
+                capture_output=True,
+                text=True,
+                timeout=self.start_script_timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as error:
+            self._stop_recorded()
+            raise self.fail(
+                f"start-cluster.sh did not finish in {self.start_script_timeout_s:.0f} s"
+            ) from error
         if result.returncode != 0:
+            # The JobManager may run already: stop it, or the next `up` finds its port taken.
+            self._stop_recorded()
             raise self.fail(f"start-cluster.sh failed: {result.stderr.strip()[-300:]}")
-        # flink-daemon.sh records each daemon's pid in env.pid.dir.
-        return [
-            int(pid) for path in sorted(run_dir.glob("*.pid")) for pid in path.read_text().split()
-        ]
+        return self._recorded_pids()
+
+    def _stop_recorded(self) -> None:
+        pids = self._recorded_pids()
+        if pids:
+            log.info("flink: stopping pids %s of the failed start", " ".join(map(str, pids)))
+            stop_pids(pids)
 
 
 def _rest(config: Config) -> str:
@@ -246,12 +280,21 @@ def job_state(job_id: str, config: Config | None = None) -> str:
 
 
 def cancel_job(job_id: str, config: Config | None = None, timeout_s: float = 60.0) -> str:
-    """Cancel a job and wait until it reaches a terminal state; return that state."""
+    """Cancel a job and wait until it reaches a terminal state; return that state.
+
+    A job that already ended (FAILED, FINISHED, CANCELED) is left as it is and its state
+    returned, so that clean-up after a failed test never hides the test's own error.
+    """
     config = config or load_config()
-    requests.patch(f"{_rest(config)}/jobs/{job_id}?mode=cancel", timeout=10).raise_for_status()
+    response = requests.patch(f"{_rest(config)}/jobs/{job_id}?mode=cancel", timeout=10)
+    if not response.ok:
+        state = job_state(job_id, config)
+        if state in _TERMINAL:
+            return state
+        response.raise_for_status()
     deadline = time.monotonic() + timeout_s
     while True:
         state = job_state(job_id, config)
-        if state in {"CANCELED", "FAILED", "FINISHED"} or time.monotonic() > deadline:
+        if state in _TERMINAL or time.monotonic() > deadline:
             return state
         time.sleep(0.5)

@@ -6,27 +6,77 @@ import logging
 import subprocess
 from pathlib import Path
 
-from kafka import KafkaAdminClient
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient
 
 from stack.process import start_background
 from stack.render import kafka_cluster_id, kafka_log4j_properties, kafka_server_properties
 from stack.service import Health, Service
 
-__all__ = ["KafkaService"]
+__all__ = ["KafkaService", "kafka_admin", "kafka_topics", "probe_kafka"]
 
 log = logging.getLogger(__name__)
 
 
+def kafka_admin(
+    bootstrap: str, timeout_s: float = 5.0, client_id: str = "pizzario-stack"
+) -> AdminClient:
+    """An admin client whose socket operations give up after timeout_s.
+
+    Its threads end when the client is garbage-collected; it holds no connection until used.
+    """
+    return AdminClient(
+        {
+            "bootstrap.servers": bootstrap,
+            "client.id": client_id,
+            "socket.timeout.ms": max(int(timeout_s * 1000), 10),
+            # Connection failures are the expected answer of a probe; the exceptions say them.
+            "log_level": 0,
+        }
+    )
+
+
+def kafka_topics(bootstrap: str, timeout_s: float = 5.0) -> set[str]:
+    """The topic names the broker reports.
+
+    Raises
+    ------
+    confluent_kafka.KafkaException
+        When no broker answers within timeout_s (closed port, another kind of server).
+
+    Notes
+    -----
+    librdkafka's metadata request honours its timeout and the client's threads end with the
+    client. kafka-python 3.0's admin client does not: it waits ``bootstrap_timeout_ms``
+    (30 s) whatever ``request_timeout_ms`` says, and a failed bootstrap leaves its I/O thread
+    and sockets behind, which a probe called every second piles up.
+    """
+    return set(kafka_admin(bootstrap, timeout_s).list_topics(timeout=timeout_s).topics)
+
+
+def probe_kafka(bootstrap: str, timeout_s: float = 5.0) -> Health:
+    """Whether a Kafka broker answers at bootstrap within timeout_s; never raises for that."""
+    try:
+        topics = kafka_topics(bootstrap, timeout_s)
+    except KafkaException as error:
+        return Health(False, f"no Kafka answer from {bootstrap}: {error.args[0].str()}")
+    return Health(True, f"{len(topics)} topics")
+
+
 class KafkaService(Service):
-    """The broker on 127.0.0.1:9092 with its controller on 9093."""
+    """The broker on 127.0.0.1:9092 by default, with its controller on 9093."""
 
     name = "kafka"
 
     @property
+    def host(self) -> str:
+        """The broker's host (the controller listens there too)."""
+        return self.config.kafka.host
+
+    @property
     def ports(self) -> tuple[int, ...]:
         """Broker port, then controller port."""
-        port = int(self.config.kafka.bootstrap.rsplit(":", 1)[1])
-        return (port, self.config.kafka.controller_port)
+        return (self.config.kafka.port, self.config.kafka.controller_port)
 
     @property
     def log_file(self) -> Path:
@@ -42,17 +92,8 @@ class KafkaService(Service):
         return self.state_dir / "data"
 
     def check_health(self) -> Health:
-        """Ask for cluster metadata with kafka-python's admin client."""
-        admin = KafkaAdminClient(
-            bootstrap_servers=self.config.kafka.bootstrap,
-            request_timeout_ms=5_000,
-            client_id="pizzario-stack-health",
-        )
-        try:
-            topics = admin.list_topics()
-        finally:
-            admin.close()
-        return Health(True, f"{len(topics)} topics")
+        """Ask the broker for its topics (metadata), 5 s at most."""
+        return probe_kafka(self.config.kafka.bootstrap)
 
     def _java(self, main_class: str, *args: str, heap_mb: int) -> list[str]:
         log_dir = self.layout.log_dir(self.name)

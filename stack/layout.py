@@ -6,7 +6,6 @@ writes lives in this checkout's state folder (``Paths.state_dir``).
 
 from __future__ import annotations
 
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,11 +42,12 @@ def _java_major(java_home: Path) -> int | None:
 
 
 def find_java17(configured: Path) -> Path | None:
-    """Return a Java 17 home: the configured one, else JAVA_HOME, else one in /usr/lib/jvm."""
-    candidates = [configured]
-    if os.environ.get("JAVA_HOME"):
-        candidates.append(Path(os.environ["JAVA_HOME"]))
-    candidates.extend(sorted(Path("/usr/lib/jvm").glob("*17*")))
+    """Return a Java 17 home: the configured one, else one in /usr/lib/jvm.
+
+    The caller's JAVA_HOME is not consulted: it often names the machine's newer default JDK;
+    ``StackSettings.java_home`` (``PIZZARIO_STACK_JAVA_HOME``) is the one place to set it.
+    """
+    candidates = [configured, *sorted(Path("/usr/lib/jvm").glob("*17*"))]
     for candidate in candidates:
         if _java_major(candidate) == 17:
             return candidate
@@ -100,6 +100,11 @@ class Layout:
     def log_dir(self, service: str) -> Path:
         """Log folder of a service."""
         return self.service_dir(service) / "log"
+
+    @property
+    def lease_dir(self) -> Path:
+        """Leases of the processes using the stack (see stack.lease)."""
+        return self.state_dir / "leases"
 
     @property
     def flink_conf_dir(self) -> Path:

@@ -13,6 +13,10 @@ from pathlib import Path
 
 __all__ = [
     "alive_pids",
+    "describe_listener",
+    "describe_process",
+    "listener_of",
+    "listening_inodes",
     "owned_by_state_dir",
     "port_open",
     "read_pids",
@@ -31,6 +35,60 @@ def port_open(host: str, port: int, timeout_s: float = 0.5) -> bool:
             return True
     except OSError:
         return False
+
+
+# /proc/net/tcp writes the socket state in hex; 0A is LISTEN.
+_TCP_LISTEN = "0A"
+
+
+def listening_inodes(table: str, port: int) -> set[str]:
+    """Inodes of the sockets listening on port, read from a /proc/net/tcp or tcp6 table."""
+    inodes = set()
+    for line in table.splitlines()[1:]:
+        fields = line.split()
+        if len(fields) < 10 or fields[3] != _TCP_LISTEN:
+            continue
+        if int(fields[1].rsplit(":", 1)[1], 16) == port:
+            inodes.add(fields[9])
+    return inodes
+
+
+def listener_of(port: int) -> tuple[int, str] | None:
+    """Pid and command line of the process listening on a TCP port, when /proc shows it.
+
+    Another user's process is found only when running as root (its fd folder is private).
+    """
+    inodes: set[str] = set()
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        with contextlib.suppress(OSError):
+            inodes |= listening_inodes(table.read_text(), port)
+    sockets = {f"socket:[{inode}]" for inode in inodes}
+    if not sockets:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if any(str(fd.readlink()) in sockets for fd in (proc / "fd").iterdir()):
+                return int(proc.name), _cmdline(int(proc.name)).strip()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return None
+
+
+def describe_process(pid: int, width: int = 80) -> str:
+    """The pid and its command line on one short line: ``pid 1234 (java -Xms768m ...)``."""
+    command = " ".join(_cmdline(pid).split()) or "?"
+    if len(command) > width:
+        command = command[: width - 4] + " ..."
+    return f"pid {pid} ({command})"
+
+
+def describe_listener(port: int) -> str:
+    """The process listening on a port as :func:`describe_process` says it, or "another
+    process" when /proc does not show it."""
+    found = listener_of(port)
+    return "another process" if found is None else describe_process(found[0])
 
 
 def read_pids(pid_file: Path) -> list[int]:

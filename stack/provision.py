@@ -7,11 +7,11 @@ import logging
 from pathlib import Path
 
 import requests
-from kafka import KafkaAdminClient
-from kafka.admin import NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from confluent_kafka import KafkaError, KafkaException
+from confluent_kafka.admin import NewTopic
 
 from pizzario import Config
+from stack.kafka import kafka_admin
 
 __all__ = ["TEMPLATE_DIR", "create_indices", "create_topics", "index_templates", "topic_plan"]
 
@@ -29,26 +29,36 @@ def topic_plan(config: Config) -> dict[str, int]:
     }
 
 
-def create_topics(config: Config) -> list[str]:
-    """Create the missing topics (one replica: a single broker); return the ones created."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=config.kafka.bootstrap, client_id="pizzario-stack-setup"
-    )
+def create_topics(config: Config, timeout_s: float = 30.0) -> list[str]:
+    """Create the missing topics (one replica: a single broker); return the ones created.
+
+    Raises
+    ------
+    confluent_kafka.KafkaException
+        When the broker does not answer within timeout_s or refuses a topic.
+    """
+    admin = kafka_admin(config.kafka.bootstrap, timeout_s, client_id="pizzario-stack-setup")
+    existing = set(admin.list_topics(timeout=timeout_s).topics)
+    plan = topic_plan(config)
+    missing = [
+        NewTopic(name, num_partitions=partitions, replication_factor=1)
+        for name, partitions in plan.items()
+        if name not in existing
+    ]
+    if not missing:
+        return []
     created = []
-    try:
-        existing = set(admin.list_topics())
-        for name, partitions in topic_plan(config).items():
-            if name in existing:
-                continue
-            try:
-                admin.create_topics([NewTopic(name, partitions, 1)])
-                created.append(name)
-            except TopicAlreadyExistsError:
-                pass
-    finally:
-        admin.close()
-    for name in created:
-        log.info("kafka: created topic %s (%d partitions)", name, topic_plan(config)[name])
+    futures = admin.create_topics(missing, request_timeout=timeout_s)
+    for name, future in futures.items():
+        try:
+            future.result(timeout=timeout_s)
+        except KafkaException as error:
+            # Another process may have created it since the list above.
+            if error.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+                raise
+            continue
+        created.append(name)
+        log.info("kafka: created topic %s (%d partitions)", name, plan[name])
     return created
 
 

@@ -13,6 +13,7 @@ from pizzario import Config
 from stack.layout import Layout
 from stack.process import (
     alive_pids,
+    describe_listener,
     port_open,
     read_pids,
     resident_memory_bytes,
@@ -21,13 +22,21 @@ from stack.process import (
     write_pids,
 )
 
-__all__ = ["Health", "Service", "ServiceStatus", "StackError"]
+__all__ = ["Health", "Service", "ServiceStatus", "StackError", "ensure_folder"]
 
 log = logging.getLogger(__name__)
 
 
 class StackError(RuntimeError):
     """A service could not be started or checked; the message names it and its log file."""
+
+
+def ensure_folder(folder: Path) -> Path:
+    """Create a folder; a symlink whose target was deleted (a cleaned /tmp) gets it back."""
+    if folder.is_symlink() and not folder.exists():
+        (folder.parent / folder.readlink()).mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @dataclass(frozen=True)
@@ -64,9 +73,13 @@ class Service(ABC):
         self.config = config
         self.layout = layout
         self.java_home = java_home
-        self.host = "127.0.0.1"
 
     # Each service defines these -----------------------------------------------
+    @property
+    @abstractmethod
+    def host(self) -> str:
+        """The host the service listens on and clients connect to (from the configuration)."""
+
     @property
     @abstractmethod
     def ports(self) -> tuple[int, ...]:
@@ -145,7 +158,7 @@ class Service(ABC):
         return env
 
     def start(self, timeout_s: float) -> bool:
-        """Start unless already healthy; wait for health. Returns True when it started it."""
+        """Start unless already running; wait for health. True only when this call launched it."""
         if self.health().ok:
             log.info("%s: already running and healthy, left alone", self.name)
             return False
@@ -161,10 +174,10 @@ class Service(ABC):
             busy = [port for port in self.ports if port_open(self.host, port)]
             if busy:
                 raise self.fail(
-                    f"port {self.host}:{busy[0]} is in use by another process "
-                    "(not started by this checkout's `python -m stack up`)"
+                    f"port {self.host}:{busy[0]} is in use by {describe_listener(busy[0])}, "
+                    "not started by this checkout"
                 )
-            self.state_dir.mkdir(parents=True, exist_ok=True)
+            ensure_folder(self.state_dir)
             log.info("%s: starting", self.name)
             ours = self._launch()
             write_pids(self.pid_file, ours)
@@ -176,8 +189,10 @@ class Service(ABC):
                 self.stop()
                 raise
             return True
+        # Already running from this checkout, just not healthy yet (starting, or busy): it
+        # was not started by this call, so whoever called must not stop it afterwards.
         self.wait_healthy(timeout_s)
-        return True
+        return False
 
     def wait_healthy(self, timeout_s: float) -> None:
         """Poll health until it is ok, the processes die or the deadline passes."""

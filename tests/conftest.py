@@ -14,7 +14,9 @@ The ``stack`` fixture (session scope) makes sure Kafka (127.0.0.1:9092), Elastic
 
 - services already running and healthy (``make up``) are reused and left running;
 - missing ones are fetched if needed (``python -m stack fetch``, a no-op when cached),
-  started, and stopped again when the test session ends.
+  started, and stopped again when the last test session that uses them ends: every session
+  holds a lease on the stack (``.state/leases/<pid>``), so a session that ends never stops
+  services another running session reuses (see ``stack.lease``).
 
 A stack that cannot start fails the tests that need it with the service's one-line error
 (which names its log file); it never skips them.
@@ -32,22 +34,30 @@ from pizzario import Config, load_config
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Config]:
     """The running local stack; yields the configuration that points at it."""
-    from stack import fetch, find_java17
-    from stack.control import down, up
+    from stack import FetchError, StackError, fetch, find_java17
+    from stack.control import leave, up
     from stack.layout import Layout
 
+    errors = (FetchError, StackError, OSError)
     config = load_config()
     layout = Layout.from_config(config)
     try:
         fetch(layout, find_java17(config.stack.java_home))
-        started = up(config, layout)
-    except (RuntimeError, OSError) as error:
-        pytest.fail(f"the local stack did not start: {error}", pytrace=False)
+        up(config, layout, lease=True)
+    except errors as error:
+        problem = f"the local stack did not start: {error}"
+        try:
+            leave(config, layout)
+        except errors as also:
+            problem += f"; stopping what did start failed too: {also}"
+        pytest.fail(problem, pytrace=False)
     try:
         yield config
     finally:
-        if started:
-            down(config, layout, only=started)
+        try:
+            leave(config, layout)
+        except errors as error:
+            pytest.fail(f"the local stack did not stop cleanly: {error}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)

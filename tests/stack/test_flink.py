@@ -1,17 +1,22 @@
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 from kafka import KafkaAdminClient, KafkaProducer
 
-from pizzario import Config
-from stack.flink import cancel_job, job_state, run_python_job
+from pizzario import Config, load_config
+from stack.flink import FlinkService, cancel_job, job_state, run_python_job
+from stack.layout import Layout
+from stack.process import running
+from stack.service import StackError
 
 JOB = Path(__file__).with_name("kafka_to_elasticsearch_job.py")
 ACTIVE = {"CREATED", "INITIALIZING", "RUNNING"}
@@ -125,16 +130,67 @@ def test_a_job_restored_from_a_savepoint_resumes_after_the_records_it_had_read(
         cancel_job(first_job, stack)
         raise
 
-    _produce(stack, topic, _pings(3, 2))
-    second_job = run_python_job(
-        JOB, _job_args(stack, topic, index), config=stack, from_savepoint=savepoint
-    )
     try:
-        documents = _wait_for_documents(stack, second_job, index, 5)
+        _produce(stack, topic, _pings(3, 2))
+        second_job = run_python_job(
+            JOB, _job_args(stack, topic, index), config=stack, from_savepoint=savepoint
+        )
+        try:
+            documents = _wait_for_documents(stack, second_job, index, 5)
+        finally:
+            cancel_job(second_job, stack)
     finally:
-        cancel_job(second_job, stack)
+        # Only this test's savepoint: others in the folder may belong to running tests.
+        shutil.rmtree(urlsplit(savepoint).path, ignore_errors=True)
 
     assert savepoint.startswith("file:")
     assert [document["_id"] for document in documents] == ["e0", "e1", "e2", "e3", "e4"]
     # Each document was written once: the restored source did not read e0..e2 again.
     assert [document["_version"] for document in documents] == [1, 1, 1, 1, 1]
+
+
+class _FailingStart(FlinkService):
+    """A cluster whose start script forks a daemon, records its pid, then fails or hangs."""
+
+    def __init__(self, config: Config, script: Path, timeout_s: float) -> None:
+        super().__init__(config, Layout.from_config(config), java_home=Path("/no-java-needed"))
+        self.script = script
+        self.start_script_timeout_s = timeout_s
+
+    @property
+    def _start_script(self) -> Path:
+        return self.script
+
+
+def _start_script(tmp_path: Path, ending: str) -> Path:
+    # Like flink-daemon.sh: the daemon is detached from the script's output, its pid recorded.
+    script = tmp_path / "start-cluster.sh"
+    script.write_text(
+        "#!/bin/sh\n"
+        "sleep 120 >/dev/null 2>&1 &\n"
+        'echo $! > "$FLINK_CONF_DIR/../run/flink-pizzario-standalonesession.pid"\n'
+        f"{ending}\n"
+    )
+    script.chmod(0o755)
+    return script
+
+
+@pytest.mark.parametrize(
+    ("ending", "timeout_s", "problem"),
+    [
+        ("echo 'TaskManager did not start' >&2; exit 1", 60.0, "start-cluster.sh failed: "),
+        ("exec sleep 60", 1.0, "start-cluster.sh did not finish in 1 s"),
+    ],
+)
+def test_a_failed_cluster_start_stops_the_daemons_it_forked(
+    tmp_path: Path, private_environ: dict[str, str], ending: str, timeout_s: float, problem: str
+) -> None:
+    config = load_config(private_environ)
+    service = _FailingStart(config, _start_script(tmp_path, ending), timeout_s)
+    with pytest.raises(StackError, match=rf"^flink: {problem}"):
+        service.start(timeout_s=5)
+    (pid_file,) = (service.state_dir / "run").glob("*.pid")
+    daemon = int(pid_file.read_text())
+    # Left running, it would hold the REST port and the next `up` would call it a stranger.
+    assert not running(daemon)
+    assert not service.pid_file.exists()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -8,6 +9,9 @@ from pathlib import Path
 
 from stack.process import (
     alive_pids,
+    describe_listener,
+    listener_of,
+    listening_inodes,
     port_open,
     read_pids,
     resident_memory_bytes,
@@ -83,3 +87,37 @@ def test_stop_pids_kills_a_process_that_ignores_sigterm(tmp_path: Path) -> None:
     assert stubborn.stdout is not None and stubborn.stdout.readline() == b"ready\n"
     stop_pids([stubborn.pid], timeout_s=1)
     assert stubborn.wait(timeout=10) == -9
+
+
+# Three rows of /proc/net/tcp: LISTEN (0A) on 127.0.0.1:9092 (0x2384), an ESTABLISHED (01)
+# connection from that port, and LISTEN on 0.0.0.0:8081 (0x1F91).
+PROC_NET_TCP = """\
+  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:2384 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1
+   1: 0100007F:2384 0100007F:D4F2 01 00000000:00000000 00:00000000 00000000     0        0 4343 1
+   2: 00000000:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4444 1
+"""
+
+
+def test_listening_inodes_takes_only_listening_sockets_of_the_port() -> None:
+    assert listening_inodes(PROC_NET_TCP, 9092) == {"4242"}
+    assert listening_inodes(PROC_NET_TCP, 8081) == {"4444"}
+    assert listening_inodes(PROC_NET_TCP, 9200) == set()
+
+
+def test_the_process_on_a_taken_port_is_named_with_its_pid_and_command() -> None:
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        found = listener_of(port)
+        described = describe_listener(port)
+    assert found is not None
+    assert found[0] == os.getpid()
+    assert Path(sys.executable).name in found[1]
+    assert described.startswith(f"pid {os.getpid()} (")
+    assert described.endswith(")")
+    assert len(described) <= len(f"pid {os.getpid()} ()") + 80
+    # Closed now: nobody listens, and the message falls back to a plain phrase.
+    assert listener_of(port) is None
+    assert describe_listener(port) == "another process"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -11,11 +12,12 @@ import pytest
 
 from pizzario import Config, load_config
 from stack.control import format_status
-from stack.elasticsearch import ElasticsearchService
+from stack.elasticsearch import ElasticsearchService, _ensure_system_user
+from stack.flink import FlinkService
 from stack.kafka import KafkaService
 from stack.layout import Layout
 from stack.process import running, start_background, write_pids
-from stack.service import Health, Service, ServiceStatus, StackError
+from stack.service import Health, Service, ServiceStatus, StackError, ensure_folder
 
 
 class _NotElasticsearch(BaseHTTPRequestHandler):
@@ -55,7 +57,11 @@ def test_a_port_taken_by_another_program_is_reported_with_the_log_file(
     with pytest.raises(StackError) as raised:
         service.start(timeout_s=5)
     message = str(raised.value)
-    assert message.startswith(f"elasticsearch: port 127.0.0.1:{stranger_port} is in use")
+    # The stranger is this test process's own HTTP server thread.
+    assert message.startswith(
+        f"elasticsearch: port 127.0.0.1:{stranger_port} is in use by pid {os.getpid()} ("
+    )
+    assert "), not started by this checkout (log: " in message
     assert str(tmp_path / "state" / "elasticsearch" / "log" / "pizzario.log") in message
     assert "\n" not in message
 
@@ -130,6 +136,10 @@ class _NeverHealthy(Service):
     name = "never-healthy"
 
     @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    @property
     def ports(self) -> tuple[int, ...]:
         return (1,)
 
@@ -154,3 +164,93 @@ def test_a_service_that_never_becomes_healthy_is_stopped_and_reported(tmp_path: 
     (pid,) = service.launched
     assert not running(pid)
     assert not service.pid_file.exists()
+
+
+def test_a_dangling_state_symlink_gets_its_target_back(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    service = _NeverHealthy(config, Layout.from_config(config), java_home=None)
+    gone = tmp_path / "cleaned-tmp" / "pizzario-0123456789" / service.name
+    service.state_dir.parent.mkdir(parents=True)
+    service.state_dir.symlink_to(gone, target_is_directory=True)
+    # Before the fix: FileExistsError from mkdir(exist_ok=True) on the dangling link.
+    with pytest.raises(StackError, match=r"^never-healthy: not healthy after"):
+        service.start(timeout_s=0.5)
+    assert gone.is_dir()
+    assert (gone / "out.log").is_file()
+    assert service.state_dir.is_symlink()
+
+
+def test_elasticsearch_runtime_folder_behind_a_dangling_symlink_is_recreated(
+    tmp_path: Path,
+) -> None:
+    config = _config(tmp_path)
+    service = ElasticsearchService(config, Layout.from_config(config), java_home=None)
+    gone = tmp_path / "cleaned-tmp" / "elasticsearch"
+    service.state_dir.parent.mkdir(parents=True)
+    service.state_dir.symlink_to(gone, target_is_directory=True)
+    assert service._runtime_dir(user=None) == gone
+    assert gone.is_dir()
+    assert ensure_folder(service.state_dir) == service.state_dir
+
+
+def test_a_failed_system_user_creation_is_one_line_naming_elasticsearch() -> None:
+    # Not a valid user name, so useradd refuses it (or is not allowed to run at all).
+    with pytest.raises(StackError) as raised:
+        _ensure_system_user("-no such user")
+    message = str(raised.value)
+    assert message.startswith("elasticsearch: creating system user -no such user failed")
+    assert "\n" not in message
+
+
+def test_hosts_and_ports_come_from_the_configuration(tmp_path: Path) -> None:
+    config = _config(
+        tmp_path,
+        PIZZARIO_KAFKA_BOOTSTRAP="localhost:19092",
+        PIZZARIO_ELASTICSEARCH_URL="http://localhost:19200/",
+        PIZZARIO_FLINK_REST_URL="http://127.0.0.2:18081",
+    )
+    layout = Layout.from_config(config)
+    kafka = KafkaService(config, layout, java_home=None)
+    elasticsearch = ElasticsearchService(config, layout, java_home=None)
+    flink = FlinkService(config, layout, java_home=None)
+    assert (kafka.host, kafka.ports) == ("localhost", (19092, 9093))
+    assert (elasticsearch.host, elasticsearch.ports) == ("localhost", (19200,))
+    assert (flink.host, flink.ports) == ("127.0.0.2", (18081, 6123))
+    assert kafka.status().address == "localhost:19092"
+
+
+class _StartingUp(_NeverHealthy):
+    """A service of this checkout already running, healthy from its second check on."""
+
+    name = "starting-up"
+
+    def __init__(self, config: Config, port: int) -> None:
+        super().__init__(config, Layout.from_config(config), java_home=None)
+        self.port = port
+        self.checks = 0
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        return (self.port,)
+
+    def check_health(self) -> Health:
+        self.checks += 1
+        return Health(self.checks > 1, f"check {self.checks}")
+
+
+def test_waiting_for_a_service_already_starting_does_not_claim_to_have_started_it(
+    tmp_path: Path, stranger_port: int
+) -> None:
+    service = _StartingUp(_config(tmp_path), stranger_port)
+    running_one = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", str(service.state_dir)]
+    )
+    try:
+        write_pids(service.pid_file, [running_one.pid])
+        (service.state_dir / "address").write_text(f"127.0.0.1:{stranger_port}\n")
+        # A caller that stops what `start` says it started would stop someone else's service.
+        assert service.start(timeout_s=10) is False
+    finally:
+        running_one.kill()
+        running_one.wait(timeout=10)
+    assert service.checks == 2
