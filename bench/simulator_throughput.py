@@ -28,11 +28,10 @@ import numpy as np
 
 from pizzario import load_config
 from simulator import Settings, Simulation, load_mall, load_segments, synthesize_customers
-from simulator.run import stream
-from simulator.sinks import DEFAULT_COMPRESSION, PRODUCER_BACKENDS, open_kafka_sink
+from simulator.engine import DEFAULT_PEAK_ARRIVALS_PER_CUSTOMER_MIN, EVENING_START_MS
+from simulator.run import RunReport, stream
+from simulator.sinks import DEFAULT_COMPRESSION, PRODUCER_BACKENDS, Sink, open_kafka_sink
 
-# 2026-11-22 13:00 UTC: the evening peak in Bengaluru, the busiest mall of the day.
-EVENING_START_MS = 1_795_352_400_000
 TARGET_PER_S = 50_000
 
 
@@ -56,7 +55,7 @@ class _NullSink:
 class _Timed:
     """Wraps a sink to note when the first record left (after the warm-up planning)."""
 
-    def __init__(self, sink) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, sink: Sink) -> None:
         self.sink = sink
         self.first_send: float | None = None
 
@@ -73,7 +72,7 @@ class _Timed:
     def close(self) -> None:
         self.sink.close()
 
-    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+    def __getattr__(self, name: str) -> object:
         return getattr(self.sink, name)
 
 
@@ -83,7 +82,7 @@ def _simulation(args: argparse.Namespace, duration_s: float) -> Simulation:
                                      np.random.default_rng([args.seed, 1]))
     return Simulation(load_mall(config.paths.mall_json), customers, Settings(
         start_ms=EVENING_START_MS, duration_s=duration_s, seed=args.seed,
-        arrivals_per_minute=0.0075 * args.customers))
+        arrivals_per_minute=DEFAULT_PEAK_ARRIVALS_PER_CUSTOMER_MIN * args.customers))
 
 
 def _row(what: str, records: int, seconds: float, note: str = "") -> None:
@@ -111,7 +110,8 @@ def _generate_only(args: argparse.Namespace) -> list[tuple[bytes, bytes]]:
 
 
 def _raw_send(backend: str, compression: str | None, records: list[tuple[bytes, bytes]],
-              topic: str, args: argparse.Namespace) -> None:
+              topic: str, args: argparse.Namespace) -> int:
+    """Rate of delivered records; returns how many failed."""
     sink = open_kafka_sink(backend, load_config().kafka.bootstrap, topic, args.linger_ms,
                            args.batch_size, compression)
     started = time.perf_counter()
@@ -119,33 +119,35 @@ def _raw_send(backend: str, compression: str | None, records: list[tuple[bytes, 
         sink.send(key, value)
     sink.close()
     seconds = time.perf_counter() - started
-    _row(f"{backend} ({compression or 'none'}): raw send of pre-serialised", len(records),
-         seconds,
-         f"(delivered {sink.delivered:,}, failed {sink.failed})")
+    _row(f"{backend} ({compression or 'none'}): raw send of pre-serialised", sink.delivered,
+         seconds, f"(sent {len(records):,}, failed {sink.failed})")
+    return sink.failed
 
 
 def _simulate_into_kafka(backend: str, topic: str, duration_s: float,
-                         args: argparse.Namespace, wrap: Callable | None = None) -> float:
+                         args: argparse.Namespace, profile: bool = False) -> RunReport:
+    """Streams into Kafka and prints the delivered rate after the warm-up; returns the report."""
     simulation = _simulation(args, duration_s)
     compression = DEFAULT_COMPRESSION[backend]
     sink = _Timed(open_kafka_sink(backend, load_config().kafka.bootstrap, topic, args.linger_ms,
                                   args.batch_size, compression))
     started = time.perf_counter()
-    run = (lambda: stream(simulation, sink, None, progress_every_s=0)) if wrap is None else \
-        wrap(lambda: stream(simulation, sink, None, progress_every_s=0))
-    report = run()
+
+    def run() -> RunReport:
+        return stream(simulation, sink, None, progress_every_s=0)
+
+    report = _profiled(run)() if profile else run()
     ended = time.perf_counter()
     first = sink.first_send or started
-    streaming_rate = report.records / (ended - first)
-    _row(f"simulator -> Kafka ({backend}, {compression or 'none'})", report.records,
-         ended - first,
-         f"(warm-up {first - started:.1f} s; delivered {report.delivered:,}, "
-         f"failed {report.failed})")
-    return streaming_rate
+    report.elapsed_s = ended - first
+    _row(f"simulator -> Kafka ({backend}, {compression or 'none'})", report.delivered,
+         report.elapsed_s,
+         f"(warm-up {first - started:.1f} s; sent {report.records:,}, failed {report.failed})")
+    return report
 
 
-def _profiled(run: Callable) -> Callable:
-    def inner():  # type: ignore[no-untyped-def]
+def _profiled(run: Callable[[], RunReport]) -> Callable[[], RunReport]:
+    def inner() -> RunReport:
         from pyinstrument import Profiler
 
         profiler = Profiler()
@@ -202,17 +204,23 @@ def main() -> int:
     topic = _scratch_topic(create=True)
     try:
         records = _generate_only(args)
-        for backend in PRODUCER_BACKENDS:
-            for compression in (None, "zstd"):
-                _raw_send(backend, compression, records, topic, args)
-        _simulate_into_kafka("kafka-python", topic, args.kafka_python_duration_s, args)
+        failed = sum(_raw_send(backend, compression, records, topic, args)
+                     for backend in PRODUCER_BACKENDS for compression in (None, "zstd"))
+        failed += _simulate_into_kafka("kafka-python", topic, args.kafka_python_duration_s,
+                                       args).failed
         best = _simulate_into_kafka("confluent-kafka", topic, args.duration_s, args,
-                                    _profiled if args.profile else None)
+                                    profile=args.profile)
+        failed += best.failed
     finally:
         _scratch_topic(create=False)
-    verdict = "meets" if best >= TARGET_PER_S else "misses"
-    print(f"simulator -> Kafka (confluent-kafka): {best:,.0f} pings/s, {verdict} the target "
-          f"of {TARGET_PER_S:,}")
+    rate = best.delivered / best.elapsed_s if best.elapsed_s > 0 else 0.0
+    if failed:
+        print(f"FAILED: {failed:,} records were not delivered; the rates above do not count "
+              "them and this run cannot be compared with the target")
+        return 1
+    verdict = "meets" if rate >= TARGET_PER_S else "misses"
+    print(f"simulator -> Kafka (confluent-kafka): {rate:,.0f} pings/s delivered, {verdict} the "
+          f"target of {TARGET_PER_S:,}")
     return 0
 
 

@@ -13,8 +13,16 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from pizzario import load_config
-from simulator.engine import FLAT_PROFILE, HOURLY_PROFILE, Settings, Simulation
+from simulator.engine import (
+    DEFAULT_PEAK_ARRIVALS_PER_CUSTOMER_MIN,
+    FLAT_PROFILE,
+    HOURLY_PROFILE,
+    Settings,
+    Simulation,
+)
 from simulator.faults import FaultRates
 from simulator.mall import MallLayoutError, load_mall
 from simulator.population import (
@@ -26,8 +34,10 @@ from simulator.population import (
 from simulator.run import RunReport, stream
 from simulator.sinks import (
     DEFAULT_COMPRESSION,
+    LIBRDKAFKA_LOGGER,
     PRODUCER_BACKENDS,
     FileSink,
+    KafkaUnavailableError,
     Sink,
     open_kafka_sink,
 )
@@ -36,8 +46,6 @@ from simulator.truth import summary_path_for, write_ground_truth
 __all__ = ["main", "parse_duration_s", "parse_start_ms"]
 
 log = logging.getLogger("simulator")
-# About 30 % of the population in the mall at the evening peak with ~40-minute visits.
-DEFAULT_PEAK_ARRIVALS_PER_CUSTOMER_MIN = 0.0075
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s?)?$")
 
@@ -77,8 +85,22 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-class KafkaUnavailableError(RuntimeError):
-    """The producer could not reach the broker."""
+class _FirstFew(logging.Filter):
+    """Lets the first ``limit`` records of each named logger family through, then mutes it."""
+
+    def __init__(self, families: Sequence[str], limit: int) -> None:
+        super().__init__()
+        self.left = dict.fromkeys(families, limit)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        family = next((name for name in self.left
+                       if record.name == name or record.name.startswith(f"{name}.")), None)
+        if family is None:
+            return True
+        self.left[family] -= 1
+        if self.left[family] == 0:
+            record.msg = f"{record.msg} (further {family} messages are not shown)"
+        return self.left[family] >= 0
 
 
 def _speed(text: str) -> float | None:
@@ -192,17 +214,18 @@ def build_parser() -> argparse.ArgumentParser:
                              "through its Python network code) and none for confluent-kafka")
     output.add_argument("--progress-every", type=float, default=5.0,
                         help="seconds between progress lines on stderr (0: none)")
-    output.add_argument("--show-offers", action="store_true",
-                        help=f"print offers from the '{config.kafka.offer_topic}' topic as they "
-                             "arrive")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
                         stream=sys.stderr)
-    # kafka-python narrates every connection at INFO; its warnings and errors still show.
-    logging.getLogger("kafka").setLevel(logging.WARNING)
+    # kafka-python narrates every connection at INFO and warns of each retry; both clients log
+    # every failed reconnection, hundreds of lines over an outage: the first few say what is
+    # wrong, the run's failure count says the rest.
+    logging.getLogger("kafka").setLevel(logging.ERROR)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_FirstFew(("kafka", LIBRDKAFKA_LOGGER), limit=3))
     args = build_parser().parse_args(argv)
     try:
         if args.command == "map":
@@ -245,30 +268,18 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         compression = {"auto": DEFAULT_COMPRESSION[args.producer], "none": None}.get(
             args.compression, args.compression)
-        try:
-            sink = open_kafka_sink(args.producer, args.bootstrap, args.topic, args.linger_ms,
-                                   args.batch_size, compression)
-        except Exception as error:  # the clients raise their own error types
-            raise KafkaUnavailableError(
-                f"Kafka at {args.bootstrap}: cannot connect ({error}); start the local stack "
-                "with `make up` and check it with `python -m stack status`") from error
+        sink = open_kafka_sink(args.producer, args.bootstrap, args.topic, args.linger_ms,
+                               args.batch_size, compression)
         destination = f"kafka {args.bootstrap} topic {args.topic}"
     log.info("seed %d, start %s, %s simulated, %d customers, peak %.1f arrivals/min -> %s",
              seed, datetime.fromtimestamp(start_ms / 1000, tz=UTC).isoformat(),
              f"{args.duration:g} s", len(population), peak, destination)
-    offers = _watch_offers(args, config) if args.show_offers else None
-    try:
-        report = stream(simulation, sink, args.speed, args.progress_every)
-    finally:
-        if offers is not None:
-            offers.stop()
+    report = stream(simulation, sink, args.speed, args.progress_every)
     _finish(simulation, report, args, truth_path, destination)
     return 0 if report.failed == 0 else 1
 
 
-def _population_rng(seed: int):  # type: ignore[no-untyped-def]
-    import numpy as np
-
+def _population_rng(seed: int) -> np.random.Generator:
     # A stream apart from the simulation's, so growing the population changes no walks.
     return np.random.default_rng([seed, 1])
 
@@ -320,40 +331,3 @@ def _finish(simulation: Simulation, report: RunReport, args: argparse.Namespace,
     if report.failed:
         log.error("%d records were not delivered: %s", report.failed, json.dumps(report.errors))
 
-
-class _OfferWatcher:
-    """Prints offers from Kafka on a background thread while the simulation runs."""
-
-    def __init__(self, bootstrap: str, topic: str) -> None:
-        import threading
-
-        from kafka import KafkaConsumer
-
-        self._stop = threading.Event()
-        self._consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap,
-                                       auto_offset_reset="latest", enable_auto_commit=False,
-                                       group_id=None, consumer_timeout_ms=500)
-        self._thread = threading.Thread(target=self._run, name="offers", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            for message in self._consumer:
-                try:
-                    offer = json.loads(message.value)
-                    print(f"OFFER {offer.get('offer_code')} -> customer {offer.get('customer_id')} "
-                          f"({offer.get('segment_label')}) after {offer.get('dwell_seconds')} s "
-                          f"near the shop: {offer.get('message')}", flush=True)
-                except ValueError:
-                    print(f"OFFER (unreadable) {message.value!r}", flush=True)
-                if self._stop.is_set():
-                    break
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._consumer.close()
-
-
-def _watch_offers(args: argparse.Namespace, config) -> _OfferWatcher:  # type: ignore[no-untyped-def]
-    return _OfferWatcher(args.bootstrap, config.kafka.offer_topic)

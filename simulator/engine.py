@@ -38,13 +38,30 @@ from simulator.population import UNKNOWN_ID_BASE, Customer, device_id_for
 from simulator.truth import TruthStay
 from simulator.walkways import WalkGraph
 
-__all__ = ["FLAT_PROFILE", "HOURLY_PROFILE", "Batch", "Settings", "Simulation"]
+__all__ = [
+    "DEFAULT_PEAK_ARRIVALS_PER_CUSTOMER_MIN",
+    "EVENING_START_MS",
+    "FIX_MARGIN_M",
+    "FLAT_PROFILE",
+    "HOURLY_PROFILE",
+    "Batch",
+    "Settings",
+    "Simulation",
+]
 
 # Relative arrival rate by local hour (1.0 = the evening peak). Never zero, so that a run
 # started at any hour shows some traffic; the shape follows a typical mall's footfall.
 HOURLY_PROFILE = (0.10, 0.08, 0.06, 0.05, 0.05, 0.06, 0.08, 0.12, 0.20, 0.30, 0.45, 0.55,
                   0.75, 0.80, 0.65, 0.60, 0.70, 0.85, 0.95, 1.00, 0.90, 0.65, 0.35, 0.18)
 FLAT_PROFILE = (1.0,) * 24
+# About 30 % of the population in the mall at the evening peak with ~40-minute visits.
+DEFAULT_PEAK_ARRIVALS_PER_CUSTOMER_MIN = 0.0075
+# 2026-11-22 13:00 UTC is 18:30 in Bengaluru, near the evening peak: a reference start for
+# reproducible runs (tests, benchmarks).
+EVENING_START_MS = 1_795_352_400_000
+# Noisy fixes are kept this far inside the map (negative margin) so that rounding cannot push
+# them off it: only injected faults are off the map.
+FIX_MARGIN_M = -1.0
 # Visits are capped so that a run can start with the mall already busy (see warm-up).
 MAX_VISIT_S = 2 * 3600.0
 # A ping's JSON (DESIGN.md): per visit, the event-id prefix and the customer and device parts
@@ -116,12 +133,8 @@ class Simulation:
         self._visit_span: list[tuple[float, float]] = []
         self._buckets: dict[int, list[tuple[np.ndarray, ...]]] = defaultdict(list)
         self._pending = Batch(np.empty(0, dtype=np.int64), [], [])
-        projection = mall.projection
-        bx0, by0 = projection.to_xy(mall.bounds.min_lat, mall.bounds.min_lon)
-        bx1, by1 = projection.to_xy(mall.bounds.max_lat, mall.bounds.max_lon)
-        # Keep noisy fixes a metre inside the map so rounding cannot push them off it.
-        self._clip_xy = (bx0 + 1.0, bx1 - 1.0, by0 + 1.0, by1 - 1.0)
-        self._shop_xy = projection.to_xy(mall.pizza_shop.lat, mall.pizza_shop.lon)
+        self._clip_xy = mall.bounds_m(margin_m=FIX_MARGIN_M)
+        self._shop_xy = mall.projection.to_xy(mall.pizza_shop.lat, mall.pizza_shop.lon)
         self._utc_offset_h = _utc_offset_hours(mall.timezone, settings.start_ms)
 
     @property

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "EARTH_RADIUS_M",
+    "Coordinate",
     "LocalProjection",
     "degrees_to_metres",
     "haversine_m",
@@ -20,6 +25,8 @@ __all__ = [
 
 # Mean Earth radius (IUGG), the usual choice for haversine distances.
 EARTH_RADIUS_M = 6_371_008.8
+# A coordinate: one float, or an array of them (the projection maps either alike).
+Coordinate = TypeVar("Coordinate", float, npt.NDArray[np.float64])
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -63,14 +70,14 @@ class LocalProjection:
     def metres_per_degree_lon(self) -> float:
         return math.radians(1.0) * EARTH_RADIUS_M * math.cos(math.radians(self.origin_lat))
 
-    def to_xy(self, lat, lon):  # type: ignore[no-untyped-def]
+    def to_xy(self, lat: Coordinate, lon: Coordinate) -> tuple[Coordinate, Coordinate]:
         """Degrees to local metres ``(x_m, y_m)``."""
         return (
             (lon - self.origin_lon) * self.metres_per_degree_lon,
             (lat - self.origin_lat) * self.metres_per_degree_lat,
         )
 
-    def to_latlon(self, x_m, y_m):  # type: ignore[no-untyped-def]
+    def to_latlon(self, x_m: Coordinate, y_m: Coordinate) -> tuple[Coordinate, Coordinate]:
         """Local metres to degrees ``(lat, lon)``."""
         return (
             self.origin_lat + y_m / self.metres_per_degree_lat,

@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from simulator.geometry import LocalProjection, haversine_m
 
@@ -122,6 +122,15 @@ class Mall:
     @property
     def projection(self) -> LocalProjection:
         return LocalProjection(self.origin_lat, self.origin_lon)
+
+    def bounds_m(self, margin_m: float = 0.0) -> tuple[float, float, float, float]:
+        """The map in local metres, ``(x_min, x_max, y_min, y_max)``, grown by ``margin_m``.
+
+        A negative margin shrinks it (to keep noisy fixes safely inside the map).
+        """
+        x0, y0 = self.projection.to_xy(self.bounds.min_lat, self.bounds.min_lon)
+        x1, y1 = self.projection.to_xy(self.bounds.max_lat, self.bounds.max_lon)
+        return x0 - margin_m, x1 + margin_m, y0 - margin_m, y1 + margin_m
 
     def zone(self, zone_id: str) -> Zone:
         return self._zones_by_id[zone_id]
@@ -321,7 +330,7 @@ class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def fail(self, where: str, problem: str):  # type: ignore[no-untyped-def]
+    def fail(self, where: str, problem: str) -> NoReturn:
         raise MallLayoutError(f"{self.source}: {where}: {problem}")
 
     def _get(self, doc: Mapping[str, Any], key: str, where: str) -> Any:

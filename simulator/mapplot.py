@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from simulator.agents import Destinations, behaviour_for, build_trajectory, plan_visit
+from simulator.engine import FIX_MARGIN_M
 from simulator.mall import Mall
 from simulator.pings import device_for, sample_pings
 from simulator.walkways import WalkGraph
@@ -67,12 +68,12 @@ def draw_map(mall: Mall, out: str | Path, visitors: int = 12, seed: int = 7) -> 
                    alpha=0.6, edgecolors="black", linewidths=0.3, zorder=6)
         if index == 0:
             pings = sample_pings(trajectory, device_for(1, "sample"), (0.0, 1e9),
-                                 (-50.0, 300.0, -40.0, 150.0), rng)
+                                 mall.bounds_m(margin_m=FIX_MARGIN_M), rng)
             ax.scatter(pings.x_m, pings.y_m, s=3, color=colour, marker="x", alpha=0.5,
                        zorder=5, label="one phone's reported fixes (GPS noise)")
     ax.scatter([], [], s=40, color="grey", alpha=0.6, edgecolors="black",
                label="where someone stood (size = seconds)")
-    bx0, bx1, by0, by1 = _bounds_m(mall)
+    bx0, bx1, by0, by1 = mall.bounds_m()
     ax.set_xlim(bx0, bx1)
     ax.set_ylim(by0, by1)
     ax.set_aspect("equal")
@@ -87,8 +88,3 @@ def draw_map(mall: Mall, out: str | Path, visitors: int = 12, seed: int = 7) -> 
     plt.close(fig)
     return out
 
-
-def _bounds_m(mall: Mall) -> tuple[float, float, float, float]:
-    x0, y0 = mall.projection.to_xy(mall.bounds.min_lat, mall.bounds.min_lon)
-    x1, y1 = mall.projection.to_xy(mall.bounds.max_lat, mall.bounds.max_lon)
-    return x0, x1, y0, y1

@@ -39,7 +39,9 @@ class Customer:
     """One person the simulator can send into the mall.
 
     ``origin`` is ``segments`` for a row of the segment table, ``synthetic`` for a look-alike
-    drawn from a segment's members (see :func:`synthesize_customers`).
+    drawn from a segment's members (see :func:`synthesize_customers`). ``segment_origin`` and
+    ``distance_to_centroid`` are the segment table's values as read (text, so that writing
+    the population back changes nothing); a look-alike is ``assigned`` with no distance.
     """
 
     customer_id: int
@@ -50,6 +52,8 @@ class Customer:
     segment_id: int
     segment_label: str
     origin: str = "segments"
+    segment_origin: str = "created"
+    distance_to_centroid: str = ""
 
     @property
     def device_id(self) -> str:
@@ -89,6 +93,8 @@ def load_segments(path: str | Path) -> tuple[Customer, ...]:
                     spending_score=float(row["spending_score"]),
                     segment_id=int(row["segment_id"]),
                     segment_label=row["segment_label"],
+                    segment_origin=row.get("segment_origin") or "created",
+                    distance_to_centroid=row.get("distance_to_centroid") or "",
                 ))
             except (TypeError, ValueError) as error:
                 raise SegmentsError(f"{path}: line {line}: {error}") from error
@@ -131,6 +137,8 @@ def synthesize_customers(
             spending_score=float(min(max(round(template.spending_score + jitter[2] * score_sd), 1),
                                      100)),
             origin="synthetic",
+            segment_origin="assigned",
+            distance_to_centroid="",
         ))
     return (*customers, *synthetic)
 
@@ -138,13 +146,14 @@ def synthesize_customers(
 def write_population(path: str | Path, customers: Sequence[Customer]) -> None:
     """Write the simulated population in the segment table's columns.
 
-    Synthetic customers are marked ``assigned`` with no centroid distance, so a pipeline that
-    loads this file instead of data/segments.csv knows them too.
+    Rows of the segment table keep their ``segment_origin`` and ``distance_to_centroid``;
+    synthetic customers are ``assigned`` with no centroid distance, so a pipeline that loads
+    this file instead of data/segments.csv knows them too.
     """
     with Path(path).open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(SEGMENT_COLUMNS)
         for c in customers:
-            origin = "created" if c.origin == "segments" else "assigned"
             writer.writerow([c.customer_id, c.gender, c.age, c.annual_income_k, c.spending_score,
-                             c.segment_id, c.segment_label, origin, ""])
+                             c.segment_id, c.segment_label, c.segment_origin,
+                             c.distance_to_centroid])

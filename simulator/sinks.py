@@ -10,11 +10,15 @@ from pathlib import Path
 from typing import IO, Protocol
 
 __all__ = [
+    "CONNECT_TIMEOUT_S",
     "DEFAULT_COMPRESSION",
+    "DELIVERY_TIMEOUT_MS",
+    "LIBRDKAFKA_LOGGER",
     "PRODUCER_BACKENDS",
     "ConfluentKafkaSink",
     "FileSink",
     "KafkaPythonSink",
+    "KafkaUnavailableError",
     "Sink",
     "open_kafka_sink",
 ]
@@ -25,6 +29,17 @@ PRODUCER_BACKENDS = ("kafka-python", "confluent-kafka")
 # (bench/simulator_throughput.py measured 16 k -> 34 k records/s); librdkafka compresses in C
 # threads that compete with the broker for the cores, so it sends raw.
 DEFAULT_COMPRESSION: dict[str, str | None] = {"kafka-python": "zstd", "confluent-kafka": None}
+# How long a producer may take to reach the broker at start, and how long kafka-python's
+# send() may block on metadata or buffer space before the run gives up on Kafka.
+CONNECT_TIMEOUT_S = 10.0
+# librdkafka's own log lines go to this Python logger (served by the producer's poll()).
+LIBRDKAFKA_LOGGER = f"{__name__}.librdkafka"
+# Delivery retries end after this; close() waits a little longer for the last reports.
+DELIVERY_TIMEOUT_MS = 120_000
+
+
+class KafkaUnavailableError(RuntimeError):
+    """The producer could not reach the broker."""
 
 
 class Sink(Protocol):
@@ -86,7 +101,10 @@ class KafkaPythonSink(_Counted):
     """kafka-python producer: acks=all, idempotent, batched; every delivery is accounted for.
 
     Delivery results arrive on the producer's I/O thread through the future's callbacks; that
-    thread is the only writer of the counters.
+    thread is the only writer of the counters but for records ``send()`` itself refused.
+    When ``send()`` cannot get metadata or buffer space within :data:`CONNECT_TIMEOUT_S` (the
+    broker went away), the sink gives up on Kafka: that record and every later one is counted
+    as failed at once, so the run still ends, with its ground truth and summary written.
     """
 
     def __init__(self, bootstrap: str, topic: str, linger_ms: int, batch_size: int,
@@ -94,6 +112,7 @@ class KafkaPythonSink(_Counted):
         from kafka import KafkaProducer
 
         super().__init__(topic)
+        self._gave_up: str | None = None
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap,
             client_id="pizzario-simulator",
@@ -104,17 +123,31 @@ class KafkaPythonSink(_Counted):
             compression_type=compression,
             # Idempotence keeps order and removes duplicates across these retries.
             max_in_flight_requests_per_connection=5,
-            delivery_timeout_ms=120_000,
+            delivery_timeout_ms=DELIVERY_TIMEOUT_MS,
+            bootstrap_timeout_ms=round(CONNECT_TIMEOUT_S * 1000),
+            max_block_ms=round(CONNECT_TIMEOUT_S * 1000),
         )
 
     def _ok(self, _metadata: object) -> None:
         self.delivered += 1
 
     def _fail(self, error: BaseException) -> None:
-        self._failed(f"{type(error).__name__}: {error}")
+        self._failed(_describe(error))
 
     def send(self, key: bytes, value: bytes) -> None:
-        future = self._producer.send(self.topic, key=key, value=value)
+        from kafka.errors import KafkaError
+
+        if self._gave_up is not None:
+            self._failed(self._gave_up)
+            return
+        try:
+            future = self._producer.send(self.topic, key=key, value=value)
+        except KafkaError as error:
+            self._gave_up = f"not sent: the producer gave up after {type(error).__name__}"
+            log.error("Kafka refused a record (%s); counting the rest of the run as failed",
+                      _describe(error))
+            self._failed(_describe(error))
+            return
         future.add_callback(self._ok)
         future.add_errback(self._fail)
 
@@ -124,13 +157,17 @@ class KafkaPythonSink(_Counted):
 
 
 class ConfluentKafkaSink(_Counted):
-    """confluent-kafka (librdkafka) producer with the same guarantees, for load tests."""
+    """confluent-kafka (librdkafka) producer with the same guarantees, for load tests.
+
+    librdkafka logs through the Python logger :data:`LIBRDKAFKA_LOGGER`.
+    """
 
     def __init__(self, bootstrap: str, topic: str, linger_ms: int, batch_size: int,
                  compression: str | None) -> None:
-        from confluent_kafka import Producer
+        from confluent_kafka import KafkaException, Producer
 
         super().__init__(topic)
+        self._accepted = 0
         self._producer = Producer({
             "bootstrap.servers": bootstrap,
             "client.id": "pizzario-simulator",
@@ -139,9 +176,15 @@ class ConfluentKafkaSink(_Counted):
             "linger.ms": linger_ms,
             "batch.size": batch_size,
             "compression.type": compression or "none",
-            "delivery.timeout.ms": 120_000,
+            "delivery.timeout.ms": DELIVERY_TIMEOUT_MS,
             "queue.buffering.max.messages": 1_000_000,
+            "logger": logging.getLogger(LIBRDKAFKA_LOGGER),
         })
+        try:
+            # librdkafka connects lazily and retries for ever: ask for metadata to find out.
+            self._producer.list_topics(timeout=CONNECT_TIMEOUT_S)
+        except KafkaException as error:
+            raise KafkaUnavailableError(str(error.args[0].str())) from error
         self._produce = self._producer.produce
         self._since_poll = 0
 
@@ -159,6 +202,7 @@ class ConfluentKafkaSink(_Counted):
             except BufferError:
                 # The local queue is full: serve delivery reports until there is room.
                 self._producer.poll(0.05)
+        self._accepted += 1
         self._since_poll += 1
         if self._since_poll >= 1000:
             self._since_poll = 0
@@ -167,26 +211,54 @@ class ConfluentKafkaSink(_Counted):
     def send_many(self, keys: Sequence[bytes], values: Sequence[bytes]) -> None:
         # The hot loop of --speed max: locals only, and delivery reports served every 1,000.
         produce, poll, topic, report = self._produce, self._producer.poll, self.topic, self._report
+        retried = 0
         for index, (key, value) in enumerate(zip(keys, values, strict=True)):
             try:
                 produce(topic, value, key, on_delivery=report)
             except BufferError:
                 self.send(key, value)
+                retried += 1
             if not index % 1000:
                 poll(0)
+        self._accepted += len(values) - retried
 
     def close(self) -> None:
-        deadline = time.monotonic() + 130
+        deadline = time.monotonic() + DELIVERY_TIMEOUT_MS / 1000 + 10
         while len(self._producer) and time.monotonic() < deadline:
             self._producer.flush(1.0)
+        # Whatever is still queued past the delivery timeout has failed: purge it so that
+        # its reports arrive, and count any report that never came.
+        self._producer.purge()
         self._producer.flush(1.0)
+        unreported = self._accepted - self.delivered - self.failed
+        for _ in range(unreported):
+            self._failed("still queued when the producer closed")
+
+
+def _describe(error: BaseException) -> str:
+    # kafka-python's errors already start with their class name.
+    text, name = str(error), type(error).__name__
+    return text if text.startswith(name) else f"{name}: {text}"
 
 
 def open_kafka_sink(backend: str, bootstrap: str, topic: str, linger_ms: int = 20,
                     batch_size: int = 512 * 1024, compression: str | None = None) -> Sink:
-    """A connected producer of the chosen backend (see :data:`PRODUCER_BACKENDS`)."""
-    if backend == "kafka-python":
-        return KafkaPythonSink(bootstrap, topic, linger_ms, batch_size, compression)
-    if backend == "confluent-kafka":
-        return ConfluentKafkaSink(bootstrap, topic, linger_ms, batch_size, compression)
-    raise ValueError(f"unknown producer backend {backend!r} (expected one of {PRODUCER_BACKENDS})")
+    """A connected producer of the chosen backend (see :data:`PRODUCER_BACKENDS`).
+
+    Raises
+    ------
+    KafkaUnavailableError
+        When the broker does not answer within :data:`CONNECT_TIMEOUT_S`.
+    """
+    sinks = {"kafka-python": KafkaPythonSink, "confluent-kafka": ConfluentKafkaSink}
+    if backend not in sinks:
+        raise ValueError(
+            f"unknown producer backend {backend!r} (expected one of {PRODUCER_BACKENDS})")
+    from kafka.errors import KafkaError
+
+    try:
+        return sinks[backend](bootstrap, topic, linger_ms, batch_size, compression)
+    except (KafkaUnavailableError, KafkaError) as error:
+        raise KafkaUnavailableError(
+            f"Kafka at {bootstrap}: cannot connect ({error}); start the local stack with "
+            "`make up` and check it with `python -m stack status`") from error

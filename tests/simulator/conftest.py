@@ -9,9 +9,6 @@ from pizzario import load_config
 from simulator import Mall, load_mall
 from simulator.population import SEGMENT_COLUMNS
 
-# 2026-11-22 13:00 UTC is 18:30 in Bengaluru, near the evening peak.
-EVENING_START_MS = 1_795_352_400_000
-
 
 @pytest.fixture(scope="session")
 def mall() -> Mall:
@@ -20,7 +17,11 @@ def mall() -> Mall:
 
 @pytest.fixture
 def segments_csv(tmp_path: Path) -> Path:
-    """A small segment table: 60 customers in a low-spending and a high-spending segment."""
+    """A small segment table: 60 customers in a low-spending and a high-spending segment.
+
+    Every fifth customer was ``assigned`` to a segment after fitting; customer ``n`` lies
+    ``n / 97`` from the centroid (four decimals).
+    """
     path = tmp_path / "segments.csv"
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -30,7 +31,7 @@ def segments_csv(tmp_path: Path) -> Path:
             writer.writerow([
                 customer_id, "Female" if customer_id % 3 else "Male", 20 + customer_id % 40,
                 40 + customer_id, 80 + customer_id % 15 if high else 10 + customer_id % 15,
-                2 if high else 1, "high spenders" if high else "careful spenders", "created",
-                "0.5",
+                2 if high else 1, "high spenders" if high else "careful spenders",
+                "assigned" if customer_id % 5 == 0 else "created", f"{customer_id / 97:.4f}",
             ])
     return path

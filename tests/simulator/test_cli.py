@@ -1,15 +1,27 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
-from simulator import FaultRates, Mall, Settings, Simulation, load_ground_truth, load_segments
+from simulator import (
+    Batch,
+    Customer,
+    FaultRates,
+    Mall,
+    Settings,
+    Simulation,
+    load_ground_truth,
+    load_segments,
+    sinks,
+    summary_path_for,
+)
 from simulator.cli import build_parser, main, parse_duration_s, parse_start_ms
+from simulator.engine import EVENING_START_MS
 from simulator.run import stream
-from simulator.sinks import FileSink
-from tests.simulator.conftest import EVENING_START_MS
+from simulator.sinks import PRODUCER_BACKENDS, FileSink, KafkaPythonSink
 
 
 def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
@@ -24,7 +36,7 @@ def test_help_explains_every_option(capsys: pytest.CaptureFixture[str]) -> None:
             assert action.help, action.option_strings
     for option in ("--speed", "--duration", "--seed", "--start", "--customers", "--out",
                    "--truth", "--duplicate-rate", "--out-of-order-rate", "--late-rate",
-                   "--malformed-rate", "--unknown-rate", "--producer", "--show-offers"):
+                   "--malformed-rate", "--unknown-rate", "--producer"):
         assert option in text
 
 
@@ -118,6 +130,108 @@ def test_speed_sixty_plays_ten_minutes_in_ten_seconds(mall: Mall, segments_csv: 
     assert min(lags) >= -0.002 - 1e-9  # stream() does not sleep for less than 2 ms
     assert max(lags) <= 8 / 60 + 1e-6  # out-of-order delays stay under 8 s simulated
     assert 9.0 <= clock.slept <= 10.0 + 8 / 60
+
+
+class _SlowStart(Simulation):
+    """Planning the warm-up takes 30 s of (fake) wall clock before the first batch."""
+
+    def __init__(self, mall: Mall, customers: Sequence[Customer], settings: Settings,
+                 clock: _FakeClock) -> None:
+        super().__init__(mall, customers, settings)
+        self.clock = clock
+
+    def batches(self) -> Iterator[Batch]:
+        self.clock.now += 30.0
+        yield from super().batches()
+
+
+def test_pacing_starts_when_the_first_batch_is_ready(mall: Mall, segments_csv: Path,
+                                                      tmp_path: Path) -> None:
+    clock = _FakeClock()
+    simulation = _SlowStart(mall, load_segments(segments_csv), Settings(
+        start_ms=EVENING_START_MS, duration_s=600, seed=2, arrivals_per_minute=3.0), clock)
+    sink = _RecordingSink(tmp_path / "paced.jsonl", clock)
+    report = stream(simulation, sink, speed=60.0, progress_every_s=0, clock=clock.time,
+                    sleep=clock.sleep)
+    # Ten simulated minutes still take ten seconds after the 30 s of planning: nothing of
+    # the first half hour of simulated time (at 60x) is sent as a burst.
+    assert report.records == len(sink.sent_at) > 500
+    assert 9.0 <= clock.slept <= 10.0
+    assert sink.sent_at[-1] - sink.sent_at[0] >= 9.0
+    assert report.elapsed_s >= 30.0 + 9.0
+
+
+@pytest.mark.parametrize("producer", PRODUCER_BACKENDS)
+def test_no_broker_fails_fast_and_clearly(producer: str, segments_csv: Path, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch,
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(sinks, "CONNECT_TIMEOUT_S", 2.0)
+    truth = tmp_path / "run" / "truth.csv"
+    # Nothing listens on port 1.
+    assert main(["--bootstrap", "127.0.0.1:1", "--producer", producer, "--speed", "max",
+                 "--duration", "10m", "--segments", str(segments_csv), "--truth", str(truth),
+                 "--progress-every", "0"]) == 2
+    errors = [r for r in caplog.records if r.name == "simulator"]
+    assert len(errors) == 1 and errors[0].exc_info is None
+    assert errors[0].getMessage().startswith("Kafka at 127.0.0.1:1: cannot connect (")
+    assert "`make up`" in errors[0].getMessage()
+    # librdkafka's and kafka-python's retry lines are cut short.
+    assert len(caplog.records) <= 1 + 3
+    assert not truth.exists() and not summary_path_for(truth).exists()
+
+
+class _Delivered:
+    """A send the broker acknowledged: callbacks run at once."""
+
+    def add_callback(self, callback: Callable[[object], None]) -> None:
+        callback(None)
+
+    def add_errback(self, errback: Callable[[BaseException], None]) -> None:
+        pass
+
+
+class _RefusingProducer:
+    """kafka-python's producer once the broker is gone: send() raises after max_block_ms."""
+
+    def __init__(self, accept: int) -> None:
+        self.accept = accept
+
+    def send(self, topic: str, key: bytes, value: bytes) -> _Delivered:
+        from kafka.errors import KafkaTimeoutError
+
+        if self.accept <= 0:
+            raise KafkaTimeoutError("Failed to update metadata after 10.0 secs.")
+        self.accept -= 1
+        return _Delivered()
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_broker_lost_mid_run_still_writes_truth_and_summary(
+        segments_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def refusing_sink(*args: object) -> KafkaPythonSink:
+        sink = KafkaPythonSink.__new__(KafkaPythonSink)
+        sinks._Counted.__init__(sink, "mall-pings")
+        sink._gave_up = None
+        sink._producer = _RefusingProducer(accept=100)
+        return sink
+
+    monkeypatch.setattr("simulator.cli.open_kafka_sink", refusing_sink)
+    truth = tmp_path / "truth.csv"
+    assert main(["--speed", "max", "--duration", "10m", "--segments", str(segments_csv),
+                 "--customers", "300", "--start", "2026-11-22T13:00:00Z", "--seed", "3",
+                 "--truth", str(truth), "--progress-every", "0"]) == 1
+    summary = load_ground_truth(truth).summary
+    assert summary["sent"] == summary["counts"]["records"] > 500
+    assert summary["delivered"] == 100
+    assert summary["failed"] == summary["sent"] - 100
+    assert set(summary["errors"]) == {
+        "KafkaTimeoutError: Failed to update metadata after 10.0 secs.",
+        "not sent: the producer gave up after KafkaTimeoutError"}
 
 
 def test_map_is_deterministic(tmp_path: Path) -> None:

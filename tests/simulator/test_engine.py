@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import itertools
 import json
 import math
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from simulator import Mall, haversine_m
-from simulator.engine import FLAT_PROFILE, HOURLY_PROFILE, Settings, Simulation
+from simulator.engine import EVENING_START_MS, FLAT_PROFILE, HOURLY_PROFILE, Settings, Simulation
 from simulator.faults import FaultRates
 from simulator.population import (
     UNKNOWN_ID_BASE,
@@ -18,7 +19,6 @@ from simulator.population import (
     synthesize_customers,
     write_population,
 )
-from tests.simulator.conftest import EVENING_START_MS
 
 FIELDS = {"event_id": str, "customer_id": int, "device_id": str, "ts": int, "lat": float,
           "lon": float, "accuracy_m": float}
@@ -168,6 +168,18 @@ def test_synthetic_customers_keep_each_segments_profile(segments_csv: Path, tmp_
     write_population(tmp_path / "population.csv", grown)
     again = load_segments(tmp_path / "population.csv")
     assert [c.customer_id for c in again] == [c.customer_id for c in grown]
+    # The real rows keep the segment table's origin and distance as written; look-alikes are
+    # assigned, with no distance.
+    with segments_csv.open(newline="") as table, (tmp_path / "population.csv").open(
+            newline="") as written:
+        table_rows, written_rows = list(csv.DictReader(table)), list(csv.DictReader(written))
+    kept = ("customer_id", "segment_origin", "distance_to_centroid")
+    assert [[row[k] for k in kept] for row in written_rows[:60]] == [
+        [row[k] for k in kept] for row in table_rows]
+    assert sum(row["segment_origin"] == "assigned" for row in written_rows[:60]) == 12
+    assert written_rows[59]["distance_to_centroid"] == "0.6186"  # 60 / 97
+    assert all(row["segment_origin"] == "assigned" and row["distance_to_centroid"] == ""
+               for row in written_rows[60:])
 
 
 def test_a_customer_is_never_in_two_places(mall: Mall, segments_csv: Path) -> None:
