@@ -163,7 +163,8 @@ class ConfluentKafkaSink(_Counted):
     """
 
     def __init__(self, bootstrap: str, topic: str, linger_ms: int, batch_size: int,
-                 compression: str | None) -> None:
+                 compression: str | None, *, check_connection: bool = True) -> None:
+        """``check_connection=False`` skips asking the broker for metadata at start."""
         from confluent_kafka import KafkaException, Producer
 
         super().__init__(topic)
@@ -182,7 +183,8 @@ class ConfluentKafkaSink(_Counted):
         })
         try:
             # librdkafka connects lazily and retries for ever: ask for metadata to find out.
-            self._producer.list_topics(timeout=CONNECT_TIMEOUT_S)
+            if check_connection:
+                self._producer.list_topics(timeout=CONNECT_TIMEOUT_S)
         except KafkaException as error:
             raise KafkaUnavailableError(str(error.args[0].str())) from error
         self._produce = self._producer.produce
