@@ -47,13 +47,13 @@ def _collect(config: Config, received: list[tuple[dict, float]], stop: threading
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=8.0, help="real (= simulated) minutes")
-    parser.add_argument("--arrivals-per-min", type=float, default=40.0, help="peak arrivals")
+    parser.add_argument("--arrivals-per-min", type=float, default=20.0, help="peak arrivals")
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="pipeline-latency-"))
     os.environ.update(sandbox_environment(f"latency-{uuid.uuid4().hex[:8]}", work))
     config = load_config()
-    if free_slots(config) < config.flink.parallelism:
+    if free_slots(config, wait_for=config.flink.parallelism) < config.flink.parallelism:
         raise SystemExit("the Flink cluster has no free slots: stop the running jobs first")
     from stack.flink import cancel_job
     from stack.provision import create_topics
@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(
             [
                 sys.executable, "-m", "simulator", "--speed", "1", "--seed", "3",
-                "--duration", f"{int(args.minutes * 60)}s", "--customers", "2000",
+                # the segment table's customers only: look-alikes would be unknown to the job
+                "--duration", f"{int(args.minutes * 60)}s",
                 "--peak-arrivals-per-min", str(args.arrivals_per_min),
                 "--topic", config.kafka.ping_topic, "--bootstrap", config.kafka.bootstrap,
                 "--truth", str(work / "truth.csv"), "--progress-every", "60",

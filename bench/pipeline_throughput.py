@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="pipeline-throughput-"))
     os.environ.update(sandbox_environment(f"bench-{uuid.uuid4().hex[:8]}", work))
     config = load_config()
-    if free_slots(config) < config.flink.parallelism:
+    if free_slots(config, wait_for=config.flink.parallelism) < config.flink.parallelism:
         raise SystemExit("the Flink cluster has no free slots: stop the running jobs first")
     from stack.provision import create_topics
 

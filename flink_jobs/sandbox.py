@@ -8,6 +8,7 @@ real topics, indices and the running pipeline alone.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import requests
@@ -40,11 +41,20 @@ def sandbox_environment(tag: str, work_dir: Path) -> dict[str, str]:
     }
 
 
-def free_slots(config: Config) -> int:
-    """Task slots of the Flink cluster that no job holds."""
-    response = requests.get(f"{config.flink.rest_url.rstrip('/')}/overview", timeout=10)
-    response.raise_for_status()
-    return int(response.json()["slots-available"])
+def free_slots(config: Config, *, wait_for: int = 0, timeout_s: float = 60.0) -> int:
+    """Task slots of the Flink cluster that no job holds.
+
+    With ``wait_for``, wait up to ``timeout_s`` for that many (a job that was just cancelled
+    hands its slots back a moment later).
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        response = requests.get(f"{config.flink.rest_url.rstrip('/')}/overview", timeout=10)
+        response.raise_for_status()
+        available = int(response.json()["slots-available"])
+        if available >= wait_for or time.monotonic() > deadline:
+            return available
+        time.sleep(1)
 
 
 def drop_sandbox(config: Config) -> None:

@@ -9,9 +9,10 @@ SELECT
     line,
     line IS JSON OBJECT                                          AS is_json_object,
     JSON_VALUE(line, '$.event_id')                               AS event_id,
-    TRY_CAST(JSON_VALUE(line, '$.customer_id') AS BIGINT)        AS customer_id,
+    -- like the 'json' format, accept an integral number written as 12.0 or 1.7e12
+    TRY_CAST(TRY_CAST(JSON_VALUE(line, '$.customer_id') AS DOUBLE) AS BIGINT) AS customer_id,
     JSON_VALUE(line, '$.device_id')                              AS device_id,
-    TRY_CAST(JSON_VALUE(line, '$.ts') AS BIGINT)                 AS ts,
+    TRY_CAST(TRY_CAST(JSON_VALUE(line, '$.ts') AS DOUBLE) AS BIGINT) AS ts,
     TRY_CAST(JSON_VALUE(line, '$.lat') AS DOUBLE)                AS lat,
     TRY_CAST(JSON_VALUE(line, '$.lon') AS DOUBLE)                AS lon,
     TRY_CAST(JSON_VALUE(line, '$.accuracy_m') AS DOUBLE)         AS accuracy_m,

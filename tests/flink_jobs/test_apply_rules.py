@@ -69,7 +69,7 @@ def test_apply_rules_keeps_the_cap_and_applies_the_new_offer(
     for name, value in sandbox_environment(f"rules-{uuid.uuid4().hex[:8]}", tmp_path).items():
         monkeypatch.setenv(name, value)
     config = load_config()
-    if free_slots(config) < config.flink.parallelism:
+    if free_slots(config, wait_for=config.flink.parallelism) < config.flink.parallelism:
         pytest.fail("the Flink cluster has no free slots: stop the running jobs", pytrace=False)
     rules = tmp_path / "offer_rules.sql"
     rules.write_text(config.paths.offer_rules_sql.read_text())

@@ -74,7 +74,7 @@ def run(stack: Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
     for name, value in environment.items():
         patch.setenv(name, value)
     config = load_config()
-    if free_slots(config) < config.flink.parallelism:
+    if free_slots(config, wait_for=config.flink.parallelism) < config.flink.parallelism:
         patch.undo()
         pytest.fail(
             f"the Flink cluster has fewer than {config.flink.parallelism} free slots: stop the "
