@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -101,7 +102,7 @@ class KafkaPythonSink(_Counted):
     """kafka-python producer: acks=all, idempotent, batched; every delivery is accounted for.
 
     Delivery results arrive on the producer's I/O thread through the future's callbacks; that
-    thread is the only writer of the counters but for records ``send()`` itself refused.
+    thread is the only writer of ``delivered``, and failures from either thread take a lock.
     When ``send()`` cannot get metadata or buffer space within :data:`CONNECT_TIMEOUT_S` (the
     broker went away), the sink gives up on Kafka: that record and every later one is counted
     as failed at once, so the run still ends, with its ground truth and summary written.
@@ -110,9 +111,12 @@ class KafkaPythonSink(_Counted):
     def __init__(self, bootstrap: str, topic: str, linger_ms: int, batch_size: int,
                  compression: str | None) -> None:
         from kafka import KafkaProducer
+        from kafka.errors import KafkaError
 
         super().__init__(topic)
+        self._kafka_error = KafkaError
         self._gave_up: str | None = None
+        self._lock = threading.Lock()
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap,
             client_id="pizzario-simulator",
@@ -134,15 +138,17 @@ class KafkaPythonSink(_Counted):
     def _fail(self, error: BaseException) -> None:
         self._failed(_describe(error))
 
-    def send(self, key: bytes, value: bytes) -> None:
-        from kafka.errors import KafkaError
+    def _failed(self, reason: str) -> None:
+        with self._lock:
+            super()._failed(reason)
 
+    def send(self, key: bytes, value: bytes) -> None:
         if self._gave_up is not None:
             self._failed(self._gave_up)
             return
         try:
             future = self._producer.send(self.topic, key=key, value=value)
-        except KafkaError as error:
+        except self._kafka_error as error:
             self._gave_up = f"not sent: the producer gave up after {type(error).__name__}"
             log.error("Kafka refused a record (%s); counting the rest of the run as failed",
                       _describe(error))
