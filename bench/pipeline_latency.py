@@ -17,19 +17,15 @@ next to the goal: out-of-orderness bound + checkpoint interval + 2 s.
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import uuid
-from pathlib import Path
 
 from flink_jobs.cluster import submit_offers_job, wait_until_running
 from flink_jobs.follow import read_offers
-from flink_jobs.sandbox import drop_sandbox, free_slots, sandbox_environment
-from pizzario.config import Config, load_config
+from flink_jobs.sandbox import drop_sandbox, enter_sandbox
+from pizzario.config import Config
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -50,15 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--arrivals-per-min", type=float, default=20.0, help="peak arrivals")
     args = parser.parse_args(argv)
 
-    work = Path(tempfile.mkdtemp(prefix="pipeline-latency-"))
-    os.environ.update(sandbox_environment(f"latency-{uuid.uuid4().hex[:8]}", work))
-    config = load_config()
-    if free_slots(config, wait_for=config.flink.parallelism) < config.flink.parallelism:
-        raise SystemExit("the Flink cluster has no free slots: stop the running jobs first")
     from stack.flink import cancel_job
-    from stack.provision import create_topics
 
-    create_topics(config)
+    config = enter_sandbox("latency")
     job_id = submit_offers_job(config)
     received: list[tuple[dict, float]] = []
     stop = threading.Event()
@@ -74,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                 "--duration", f"{int(args.minutes * 60)}s",
                 "--peak-arrivals-per-min", str(args.arrivals_per_min),
                 "--topic", config.kafka.ping_topic, "--bootstrap", config.kafka.bootstrap,
-                "--truth", str(work / "truth.csv"), "--progress-every", "60",
+                "--truth", str(config.paths.output_dir / "truth.csv"), "--progress-every", "60",
             ],
             check=True,
         )  # fmt: skip

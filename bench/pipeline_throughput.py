@@ -19,15 +19,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import requests
 
 from flink_jobs.cluster import JOB_FILE
-from flink_jobs.sandbox import drop_sandbox, free_slots, sandbox_environment
-from pizzario.config import Config, load_config
+from flink_jobs.sandbox import drop_sandbox, enter_sandbox
+from pizzario.config import Config
 
 PASSTHROUGH_FILE = JOB_FILE.with_name("passthrough_job.py")
 # Pings per simulated second for each visitor arrival per minute (measured: 224,703 pings in
@@ -110,14 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pings", type=int, default=2_000_000, help="backlog size")
     args = parser.parse_args(argv)
 
-    work = Path(tempfile.mkdtemp(prefix="pipeline-throughput-"))
-    os.environ.update(sandbox_environment(f"bench-{uuid.uuid4().hex[:8]}", work))
-    config = load_config()
-    if free_slots(config, wait_for=config.flink.parallelism) < config.flink.parallelism:
-        raise SystemExit("the Flink cluster has no free slots: stop the running jobs first")
-    from stack.provision import create_topics
-
-    create_topics(config)
+    config = enter_sandbox("bench")
     try:
         backlog = load_backlog(config, args.pings)
         print("draining with the passthrough job (parse, discard) ...", flush=True)

@@ -8,14 +8,17 @@ real topics, indices and the running pipeline alone.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import requests
 
-from pizzario.config import Config
+from pizzario.config import Config, load_config
 
-__all__ = ["drop_sandbox", "free_slots", "sandbox_environment"]
+__all__ = ["drop_sandbox", "enter_sandbox", "free_slots", "sandbox_environment"]
 
 log = logging.getLogger(__name__)
 
@@ -73,3 +76,23 @@ def drop_sandbox(config: Config) -> None:
     search = config.elasticsearch
     for index in (search.offers_index, search.visits_index, search.footfall_index):
         requests.delete(f"{search.url}/{index}", timeout=10)
+
+
+def enter_sandbox(prefix: str) -> Config:
+    """Point this process (and the jobs it submits) at a fresh sandbox; return its configuration.
+
+    Raises
+    ------
+    SystemExit
+        When the Flink cluster has no free slots for the job.
+    """
+    from stack.provision import create_topics
+
+    work_dir = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+    (work_dir / "out").mkdir()
+    os.environ.update(sandbox_environment(f"{prefix}-{uuid.uuid4().hex[:8]}", work_dir))
+    config = load_config()
+    if free_slots(config, wait_for=config.flink.parallelism) < config.flink.parallelism:
+        raise SystemExit("the Flink cluster has no free slots: stop the running jobs first")
+    create_topics(config)
+    return config
