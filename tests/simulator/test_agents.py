@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -9,6 +10,8 @@ from simulator import Mall
 from simulator.agents import (
     WALK_SPEED_RANGE_MPS,
     Destinations,
+    Trajectory,
+    VisitPlan,
     behaviour_for,
     build_trajectory,
     departure_bound_s,
@@ -18,7 +21,8 @@ from simulator.pings import device_for, geofence_stays, sample_pings
 from simulator.walkways import WalkGraph
 
 
-def _visits(mall: Mall, count: int, score: float | None, seed: int = 3):  # type: ignore[no-untyped-def]
+def _visits(mall: Mall, count: int, score: float | None, seed: int = 3
+            ) -> Iterator[tuple[VisitPlan, Trajectory, WalkGraph]]:
     graph, places = WalkGraph(mall), Destinations.of(mall)
     rng = np.random.default_rng(seed)
     for index in range(count):

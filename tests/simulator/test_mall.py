@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,7 @@ def test_geometry_helpers_agree_with_hand_numbers() -> None:
     assert haversine_m(12.9965, 77.6955, lat, lon) == pytest.approx(50.0, abs=0.01)
 
 
-def _broken(document: dict, change) -> dict:  # type: ignore[no-untyped-def]
+def _broken(document: dict, change: Callable[[dict], None]) -> dict:
     broken = copy.deepcopy(document)
     change(broken)
     return broken
@@ -116,7 +117,7 @@ def _missing_field(doc: dict) -> None:
     ],
 )
 def test_broken_layouts_fail_naming_file_field_and_problem(
-    document: dict, change, message: str, tmp_path: Path  # type: ignore[no-untyped-def]
+    document: dict, change: Callable[[dict], None], message: str, tmp_path: Path
 ) -> None:
     path = tmp_path / "mall.json"
     path.write_text(json.dumps(_broken(document, change)))
