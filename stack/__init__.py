@@ -1,7 +1,7 @@
 """The local streaming stack without Docker: Kafka, Elasticsearch and a Flink cluster.
 
 ``python -m stack fetch`` downloads everything from Maven Central into a cache;
-``python -m stack up|down|status`` runs the services as local processes on 127.0.0.1.
+``python -m stack up|down|status`` runs the services as local processes (on 127.0.0.1 by default).
 :func:`run_python_job` submits a PyFlink script to the cluster with ``flink run -py``.
 """
 
