@@ -39,10 +39,8 @@ segments: setup  ## fit the customer segments and write data/segments.csv
 submit: up  ## submit the Flink SQL jobs to the local cluster
 	$(PY) -m flink_jobs submit
 
-demo: up  ## run the whole system and show offers as they arrive
-	$(PY) -m segmentation fit
-	$(PY) -m flink_jobs submit
-	$(PY) -m simulator --speed 60 --duration 20m --customers 200 --show-offers
+demo: up  ## run the whole system and show offers as they arrive (stack stays up: make down)
+	bash scripts/demo.sh
 
 test: fetch  ## run every test, starting the local stack when none is running
 	$(PY) -m pytest

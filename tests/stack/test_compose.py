@@ -29,7 +29,7 @@ TEMPLATES = REPO / "stack" / "elasticsearch" / "templates"
 GIB = 1024**3
 
 INFRASTRUCTURE = {"kafka", "elasticsearch", "kibana", "jobmanager", "taskmanager", "setup"}
-DEMO_STEPS = {"segments", "submit", "simulator"}
+DEMO_STEPS = {"segments", "submit", "simulator", "offers"}
 
 
 def _major_version(command: list[str]) -> int | None:
