@@ -42,15 +42,18 @@ def read_offers(
         isolation_level="read_committed",
         auto_offset_reset="earliest" if from_beginning else "latest",
         enable_auto_commit=False,
-        consumer_timeout_ms=int(idle_timeout_s * 1000),
         value_deserializer=lambda value: json.loads(value.decode("utf-8")),
     )
     try:
+        last_seen = time.monotonic()
         while True:
-            yield from (message.value for message in consumer)
-            if not follow:
+            batches = consumer.poll(timeout_ms=200)
+            if batches:
+                last_seen = time.monotonic()
+                for records in batches.values():
+                    yield from (record.value for record in records)
+            elif not follow and time.monotonic() - last_seen > idle_timeout_s:
                 return
-            time.sleep(0.1)
     finally:
         consumer.close()
 
