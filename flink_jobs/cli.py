@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import requests
+
 from flink_jobs.apply import apply_rules
 from flink_jobs.cluster import (
     ClusterError,
@@ -20,6 +22,7 @@ from flink_jobs.cluster import (
     wait_until_running,
 )
 from flink_jobs.rules import RulesError, check_rules
+from flink_jobs.summary import format_summary, read_summary
 from pizzario.config import Config, load_config
 
 __all__ = ["main"]
@@ -52,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     offers.add_argument("--follow", action="store_true", help="keep printing new offers")
     offers.add_argument("--json", action="store_true", help="print raw JSON lines")
     offers.add_argument("--from-latest", action="store_true", help="only offers from now on")
+    commands.add_parser(
+        "summary",
+        help="offers per segment, visits, footfall and dead letters, read back from the sinks",
+    )
     return parser
 
 
@@ -156,6 +163,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-rules":
             check_rules(config, rules, recorded_rules(config))
             print(f"{rules}: plans, and keeps the job's operator graph")
+            return 0
+        if args.command == "summary":
+            try:
+                print(format_summary(read_summary(config)))
+            except requests.RequestException as error:
+                print(
+                    f"Elasticsearch is not reachable at {config.elasticsearch.url} "
+                    f"(is the stack up? `make up`): {error}",
+                    file=sys.stderr,
+                )
+                return 1
             return 0
         return _offers(config, follow=args.follow, as_json=args.json, from_latest=args.from_latest)
     except RulesError as error:
