@@ -16,6 +16,7 @@ __all__ = [
     "LloydWorkspace",
     "assign_labels",
     "inertia_of",
+    "inertia_to_centers",
     "kmeans_plusplus",
     "kmeans_single_lloyd",
     "row_norms_squared",
@@ -184,7 +185,11 @@ def _relocate_empty_clusters(
     if empty.size == 0:
         return 0
     # Farthest first, ties to the lower row index (a stable sort; empty clusters are rare).
-    candidates = np.argsort(-workspace.min_distances, kind="stable")[: empty.size]
+    # A row of weight 0 cannot hold a cluster (its weight would stay 0), so it ranks last.
+    distances = workspace.min_distances
+    if not workspace.unit_weights:
+        distances = np.where(workspace.sample_weight > 0, distances, -np.inf)
+    candidates = np.argsort(-distances, kind="stable")[: empty.size]
     for cluster, row in zip(empty, candidates, strict=True):
         weight = float(workspace.sample_weight[row])
         point = X[row].astype(np.float64) * weight
@@ -214,6 +219,25 @@ def inertia_of(workspace: LloydWorkspace) -> float:
     if workspace.unit_weights:
         return float(np.sum(workspace.min_distances, dtype=np.float64))
     return float(np.dot(workspace.sample_weight, workspace.min_distances.astype(np.float64)))
+
+
+def inertia_to_centers(
+    X: np.ndarray, centers: np.ndarray, labels: np.ndarray, sample_weight: np.ndarray
+) -> float:
+    """Weighted sum of ||x - c_label||^2 computed directly (no expansion), in float64.
+
+    The expanded distances used for the assignment lose digits when the points are far from
+    the origin relative to their spread; this direct sum does not, so it is the reported value.
+    """
+    centers64 = centers.astype(np.float64, copy=False)
+    weights64 = sample_weight.astype(np.float64, copy=False)
+    total = 0.0
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        stop = min(start + _CHUNK_ROWS, X.shape[0])
+        difference = X[start:stop].astype(np.float64) - centers64[labels[start:stop]]
+        total += float(np.dot(weights64[start:stop], np.einsum("ij,ij->i", difference,
+                                                               difference)))
+    return total
 
 
 def kmeans_single_lloyd(

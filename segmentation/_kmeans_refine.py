@@ -17,6 +17,7 @@ def hartigan_refine(
     labels: np.ndarray,
     centers: np.ndarray,
     max_moves: int,
+    min_gain: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Improve a Lloyd solution by single-point moves (Hartigan's rule), best move first.
 
@@ -25,6 +26,8 @@ def hartigan_refine(
     current centres; Lloyd ignores the two weight factors, so it stops at solutions that
     such a move still improves. Every accepted move lowers the inertia, and at the end each
     point is nearest to its own centre, so the result is also a Lloyd fixed point.
+    A move must lower the inertia by more than ``min_gain`` (a floor set from the data's
+    scale): rounding noise must not count as a gain, or duplicate points bounce for ever.
     Costs O(n k) memory and O(n k) per move: meant for small and medium inputs.
     """
     X64 = X.astype(np.float64, copy=False)
@@ -42,7 +45,6 @@ def hartigan_refine(
     squared = np.empty((X.shape[0], n_clusters))
     for cluster in range(n_clusters):
         squared[:, cluster] = np.sum((X64 - centers64[cluster]) ** 2, axis=1)
-    threshold = 1e-12 * max(float(np.dot(w, squared[rows, labels])), 1e-300)
     for _ in range(max_moves):
         own_weight = weights[labels]
         remaining = own_weight - w
@@ -58,7 +60,7 @@ def hartigan_refine(
         change[rows, labels] = np.inf
         flat = int(np.argmin(change))
         row, target = divmod(flat, n_clusters)
-        if not change[row, target] < -threshold:
+        if not change[row, target] < -min_gain:
             break
         source = labels[row]
         point = X64[row] * w[row]
@@ -71,7 +73,6 @@ def hartigan_refine(
             centers64[cluster] = sums[cluster] / weights[cluster]
             squared[:, cluster] = np.sum((X64 - centers64[cluster]) ** 2, axis=1)
     return centers64.astype(X.dtype), labels
-
 
 
 def ranked_swaps(
