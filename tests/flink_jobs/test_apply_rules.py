@@ -46,7 +46,7 @@ def _send(config: Config, pings: Iterable[dict[str, object]]) -> None:
     producer.close()
 
 
-def _offers_of(config: Config, customer_id: int, timeout_s: float = 120) -> list[dict]:
+def _offers_of(config: Config, customer_id: int, timeout_s: float = 240) -> list[dict]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         offers = [

@@ -27,9 +27,9 @@ def test_the_shipped_rules_plan_and_keep_their_own_shape() -> None:
     config = load_config()
     plan = check_rules(config, config.paths.offer_rules_sql, config.paths.offer_rules_sql)
     kinds = [kind for kind, _, _ in plan.shape]
-    # the stateful heart of the job: dedupe and cap, two OVER windows, two joins
+    # the stateful heart of the job: dedupe and cap, the trigger's four OVER windows, two joins
     assert kinds.count("Deduplicate") == 2
-    assert kinds.count("OverAggregate") == 2
+    assert kinds.count("OverAggregate") == 4
     assert kinds.count("Join") == 2
 
 
