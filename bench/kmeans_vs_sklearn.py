@@ -1,14 +1,18 @@
 """Our NumPy k-means against scikit-learn's, side by side, each fit in its own process.
 
-Run: ``.venv/bin/python bench/kmeans_vs_sklearn.py`` (about 5-10 minutes on 2 cores).
+Run: ``.venv/bin/python bench/kmeans_vs_sklearn.py`` (about 30 minutes on 2 cores; use
+``--sizes 1e5`` for a few minutes).
 
-For every size and k, both implementations fit the same synthetic data (k Gaussian blobs in
-5 dimensions, generated from a seed inside each worker, untimed) with the same n_init. The
-runs alternate (ours, theirs, theirs, ours, ...) so that a change in machine load hits both
-sides alike, and the table reports medians of wall time, the time ratio (ours / theirs; below
-1 means ours is faster), the inertia ratio (both inertias recomputed here, in float64, from
-the centres each side returned) and the spread of the runs as a measure of noise. The BLAS
-and its kernel (threadpoolctl) are printed first.
+For every size and k, three fits run on the same synthetic data (10 Gaussian blobs of uneven
+sizes in 5 dimensions, from a fixed data seed whatever k is, generated inside each worker,
+untimed) with the same n_init: ours, scikit-learn at its default ``tol=1e-4``, and
+scikit-learn at ``tol=0``. The last is the fair reference for large inputs, where ours
+iterates its best run until the labels stop changing. Repeat r uses ``random_state=r`` on every
+side, and the order of the sides rotates between repeats so that a change in machine load hits
+all alike. The table reports medians of wall time, time ratios (ours / theirs; below 1 means
+ours is faster) and the worst inertia ratio over the repeats (ours / theirs at the same
+random_state; both inertias recomputed here, in float64, from the centres each side returned).
+The BLAS and its kernel (threadpoolctl) are printed first.
 """
 
 from __future__ import annotations
@@ -25,17 +29,24 @@ from pathlib import Path
 import numpy as np
 
 N_FEATURES = 5
+N_BLOBS = 10
+SIDES = ("ours", "sklearn", "sklearn_tol0")
 # Variables that pin OpenBLAS's kernel and cache size on this machine; --native-blas removes
 # them from both sides' environments so that OpenBLAS detects the CPU itself.
 OPENBLAS_PINS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
-def make_blobs(n_samples: int, n_clusters: int, seed: int, noise: float) -> np.ndarray:
-    """k Gaussian blobs (standard deviation ``noise``) around centres drawn in [-10, 10]^5."""
+def make_blobs(n_samples: int, seed: int, noise: float) -> np.ndarray:
+    """10 Gaussian blobs (standard deviation ``noise``) around centres drawn in [-10, 10]^5.
+
+    Blob i holds a share proportional to i + 1 of the rows (1/55 to 10/55), so the clusters
+    are of uneven sizes, and the data do not depend on the k being fitted.
+    """
     rng = np.random.default_rng(seed)
-    centres = rng.uniform(-10, 10, size=(n_clusters, N_FEATURES))
+    centres = rng.uniform(-10, 10, size=(N_BLOBS, N_FEATURES))
+    shares = np.arange(1, N_BLOBS + 1) / np.arange(1, N_BLOBS + 1).sum()
     X = rng.normal(scale=noise, size=(n_samples, N_FEATURES))
-    X += centres[rng.integers(0, n_clusters, size=n_samples)]
+    X += centres[rng.choice(N_BLOBS, size=n_samples, p=shares)]
     return X
 
 
@@ -51,15 +62,20 @@ def inertia_float64(X: np.ndarray, centres: np.ndarray, chunk_rows: int = 65_536
 
 
 def run_worker(side: str, n_samples: int, n_clusters: int, args: argparse.Namespace) -> None:
-    """Fit once and print one JSON line: wall and CPU seconds, inertia, iterations, BLAS."""
+    """Fit once and print one JSON line: wall and CPU seconds, inertia, BLAS."""
     from threadpoolctl import threadpool_info
 
+    X = make_blobs(n_samples, args.seed, args.noise)
     if side == "ours":
         from segmentation.kmeans import KMeans
+
+        model = KMeans(n_clusters, n_init=args.n_init, random_state=args.random_state)
     else:
-        from sklearn.cluster import KMeans  # type: ignore[assignment]
-    X = make_blobs(n_samples, n_clusters, args.seed, args.noise)
-    model = KMeans(n_clusters, n_init=args.n_init, random_state=args.seed)
+        from sklearn.cluster import KMeans as SklearnKMeans
+
+        tol = 0.0 if side == "sklearn_tol0" else 1e-4
+        model = SklearnKMeans(n_clusters, n_init=args.n_init, random_state=args.random_state,
+                              tol=tol)
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     model.fit(X)
     wall_s, cpu_s = time.perf_counter() - wall_start, time.process_time() - cpu_start
@@ -69,16 +85,16 @@ def run_worker(side: str, n_samples: int, n_clusters: int, args: argparse.Namesp
         for info in threadpool_info()
     ]
     print(json.dumps({
-        "wall_s": wall_s, "cpu_s": cpu_s, "n_iter": int(model.n_iter_),
+        "wall_s": wall_s, "cpu_s": cpu_s,
         "inertia": inertia_float64(X, model.cluster_centers_), "blas": blas,
     }))
 
 
-def _spawn(side: str, n_samples: int, n_clusters: int, args: argparse.Namespace,
-           environment: dict[str, str]) -> dict:
+def _spawn(side: str, n_samples: int, n_clusters: int, random_state: int,
+           args: argparse.Namespace, environment: dict[str, str]) -> dict:
     command = [sys.executable, __file__, "--worker", side, "--n", str(n_samples),
                "--k", str(n_clusters), "--n-init", str(args.n_init), "--seed", str(args.seed),
-               "--noise", str(args.noise)]
+               "--noise", str(args.noise), "--random-state", str(random_state)]
     result = subprocess.run(command, capture_output=True, text=True, env=environment,
                             check=False)
     if result.returncode != 0:
@@ -104,22 +120,26 @@ def run_benchmark(args: argparse.Namespace) -> None:
         for name in OPENBLAS_PINS:
             environment.pop(name, None)
     pins = {name: environment.get(name) for name in OPENBLAS_PINS}
-    print(f"k-means benchmark: n_init={args.n_init}, {N_FEATURES} features, blobs with "
-          f"noise {args.noise}, "
-          f"{args.repeats} alternating runs per side, seed {args.seed}, "
+    print(f"k-means benchmark: n_init={args.n_init}, {N_FEATURES} features, {N_BLOBS} blobs "
+          f"of uneven sizes with noise {args.noise}, data seed {args.seed}, "
+          f"random_state 0..{args.repeats - 1} (one per repeat), "
           f"{os.cpu_count()} CPUs, load average at start {os.getloadavg()[0]:.1f}")
     print(f"OpenBLAS pins in the workers' environment: {pins}")
-    header = (f"{'rows':>9} {'k':>2} | {'ours s':>7} {'sklearn s':>9} | {'time ratio':>10} "
-              f"{'cpu ratio':>9} | {'inertia ratio':>13} | {'iters':>9} | spread o/s")
+    print("s = median wall seconds; t/ = time ratio ours/theirs; worst I/ = largest inertia "
+          "ratio ours/theirs over the repeats (sk = tol 1e-4, sk0 = tol 0)")
+    header = (f"{'rows':>9} {'k':>2} | {'ours s':>7} {'sk s':>7} {'sk0 s':>7} | "
+              f"{'t/sk':>5} {'t/sk0':>5} | {'worst I/sk':>10} {'worst I/sk0':>11} | "
+              f"spread o/sk/sk0")
     printed_blas = False
     rows = []
     for n_samples in args.sizes:
         for n_clusters in args.ks:
-            runs: dict[str, list[dict]] = {"ours": [], "sklearn": []}
+            runs: dict[str, list[dict]] = {side: [] for side in SIDES}
             for repeat in range(args.repeats):
-                order = ("ours", "sklearn") if repeat % 2 == 0 else ("sklearn", "ours")
-                for side in order:
-                    runs[side].append(_spawn(side, n_samples, n_clusters, args, environment))
+                shift = repeat % len(SIDES)
+                for side in SIDES[shift:] + SIDES[:shift]:
+                    runs[side].append(_spawn(side, n_samples, n_clusters, repeat, args,
+                                             environment))
             if not printed_blas:
                 print("BLAS in use:")
                 _print_blas(runs["ours"][0], "ours")
@@ -128,11 +148,12 @@ def run_benchmark(args: argparse.Namespace) -> None:
                 printed_blas = True
             rows.append(_summarise(n_samples, n_clusters, runs))
             print(rows[-1]["line"], flush=True)
-    time_ratios = [row["time_ratio"] for row in rows]
-    inertia_ratios = [row["inertia_ratio"] for row in rows]
-    print(f"time ratio (ours/sklearn): median {statistics.median(time_ratios):.2f}, "
-          f"worst {max(time_ratios):.2f}; inertia ratio: worst {max(inertia_ratios):.8f}; "
-          f"load average at end {os.getloadavg()[0]:.1f}")
+    for reference in ("sklearn", "sklearn_tol0"):
+        time_ratios = [row["time_ratio"][reference] for row in rows]
+        inertia_ratios = [row["inertia_ratio"][reference] for row in rows]
+        print(f"vs {reference}: time ratio median {statistics.median(time_ratios):.2f}, "
+              f"worst {max(time_ratios):.2f}; inertia ratio worst {max(inertia_ratios):.8f}")
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 
 def _summarise(n_samples: int, n_clusters: int, runs: dict[str, list[dict]]) -> dict:
@@ -143,14 +164,19 @@ def _summarise(n_samples: int, n_clusters: int, runs: dict[str, list[dict]]) -> 
         walls = [run["wall_s"] for run in runs[side]]
         return max(walls) / min(walls)
 
-    time_ratio = median("ours", "wall_s") / median("sklearn", "wall_s")
-    cpu_ratio = median("ours", "cpu_s") / median("sklearn", "cpu_s")
-    inertia_ratio = median("ours", "inertia") / median("sklearn", "inertia")
-    iterations = f"{runs['ours'][0]['n_iter']}/{runs['sklearn'][0]['n_iter']}"
-    line = (f"{n_samples:>9} {n_clusters:>2} | {median('ours', 'wall_s'):>7.3f} "
-            f"{median('sklearn', 'wall_s'):>9.3f} | {time_ratio:>10.2f} {cpu_ratio:>9.2f} | "
-            f"{inertia_ratio:>13.8f} | {iterations:>9} | "
-            f"{spread('ours'):.2f}/{spread('sklearn'):.2f}")
+    time_ratio, inertia_ratio = {}, {}
+    for reference in ("sklearn", "sklearn_tol0"):
+        time_ratio[reference] = median("ours", "wall_s") / median(reference, "wall_s")
+        # Same random_state on both sides of each pair; the worst pair is reported.
+        inertia_ratio[reference] = max(
+            ours["inertia"] / theirs["inertia"]
+            for ours, theirs in zip(runs["ours"], runs[reference], strict=True)
+        )
+    line = (f"{n_samples:>9} {n_clusters:>2} | {median('ours', 'wall_s'):>7.2f} "
+            f"{median('sklearn', 'wall_s'):>7.2f} {median('sklearn_tol0', 'wall_s'):>7.2f} | "
+            f"{time_ratio['sklearn']:>5.2f} {time_ratio['sklearn_tol0']:>5.2f} | "
+            f"{inertia_ratio['sklearn']:>10.6f} {inertia_ratio['sklearn_tol0']:>11.6f} | "
+            f"{spread('ours'):.2f}/{spread('sklearn'):.2f}/{spread('sklearn_tol0'):.2f}")
     return {"time_ratio": time_ratio, "inertia_ratio": inertia_ratio, "line": line}
 
 
@@ -161,14 +187,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--ks", type=lambda s: [int(v) for v in s.split(",")],
                         default=[4, 5, 6, 7, 8], help="numbers of clusters, comma-separated")
     parser.add_argument("--n-init", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=3, help="runs per side and case")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--noise", type=float, default=4.0,
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs per side and case; repeat r uses random_state=r")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data (fixed)")
+    parser.add_argument("--noise", type=float, default=10.0,
                         help="standard deviation of each blob (centres lie in [-10, 10]^5; "
-                        "4 overlaps neighbours, 10 leaves almost no structure)")
+                        "4 overlaps neighbours, 10 leaves little structure)")
     parser.add_argument("--native-blas", action="store_true",
                         help=f"unset {', '.join(OPENBLAS_PINS)} in both sides' workers")
-    parser.add_argument("--worker", choices=["ours", "sklearn"], help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=SIDES, help=argparse.SUPPRESS)
+    parser.add_argument("--random-state", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--n", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--k", type=int, help=argparse.SUPPRESS)
     return parser
