@@ -16,8 +16,10 @@ from segmentation.metrics import (
 )
 from segmentation.model import SegmentModel, fit_segment_model
 from segmentation.offers import Offer, offer_for
+from segmentation.outputs import SEGMENT_COLUMNS
 
 __all__ = [
+    "SEGMENT_COLUMNS",
     "CustomerInputError",
     "Customers",
     "KMeans",

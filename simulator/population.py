@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from segmentation import SEGMENT_COLUMNS
+
 __all__ = [
     "SEGMENT_COLUMNS",
     "UNKNOWN_ID_BASE",
@@ -22,10 +24,6 @@ __all__ = [
     "write_population",
 ]
 
-SEGMENT_COLUMNS = (
-    "customer_id", "gender", "age", "annual_income_k", "spending_score",
-    "segment_id", "segment_label", "segment_origin", "distance_to_centroid",
-)
 # Visitors who are not customers get ids from here up, far above any CustomerID.
 UNKNOWN_ID_BASE = 1_000_000
 

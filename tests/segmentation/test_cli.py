@@ -117,7 +117,7 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "segmentation", "fit", "--input", str(source),
          *[str(item) for pair in outputs.items() for item in pair]],
-        capture_output=True, text=True, check=False,
+        capture_output=True, text=True, check=False, cwd=load_config().paths.repo_root,
     )
     assert result.returncode == 2
     assert f"{source}, line 4: Annual Income (k$) 'oops' is not a number" in result.stderr
