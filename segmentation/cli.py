@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,12 @@ from pizzario.config import load_config
 from segmentation import plots
 from segmentation.customers import CustomerInputError, Customers, read_customers
 from segmentation.features import DEFAULT_FEATURES, FEATURE_CANDIDATES, parse_features
-from segmentation.model import DEFAULT_K_RANGE, SegmentModel, fit_segment_model
+from segmentation.model import (
+    DEFAULT_K_RANGE,
+    SegmentModel,
+    compare_feature_sets,
+    fit_segment_model,
+)
 from segmentation.outputs import (
     atomic_write_bytes,
     existing_customer_ids,
@@ -129,10 +135,14 @@ def _fit(args: argparse.Namespace) -> None:
     log.info("fitting %d customers on %s; scoring k=2..%d here and on %d candidate feature "
              "sets", len(customers), ", ".join(args.features), args.k_max,
              len(FEATURE_CANDIDATES))
+    k_values = range(2, args.k_max + 1)
     model, assignment = fit_segment_model(
-        customers, args.features, k=args.k, k_values=range(2, args.k_max + 1),
+        customers, args.features, k=args.k, k_values=k_values,
         seed=args.seed, n_init=args.n_init,
     )
+    comparison = compare_feature_sets(customers, k_values, n_init=args.n_init, seed=args.seed,
+                                      known_scores={model.features: model.k_scores})
+    model = replace(model, feature_comparison=comparison)
     print("Quality of k-means by number of segments (scaled features):")
     print(_metrics_table(model))
     print(f"\nChosen: {model.k_reason}\n")

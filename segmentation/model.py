@@ -7,7 +7,7 @@ a :class:`SegmentModel`, which places any customer with :meth:`SegmentModel.assi
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,12 +18,18 @@ from segmentation.features import (
     StandardScaling,
     feature_matrix,
 )
-from segmentation.kmeans import KMeans
+from segmentation.kmeans import KMeans, nearest_centers
 from segmentation.naming import SegmentName, name_segments, tercile_thresholds
 from segmentation.offers import Offer, offers_for_segments
 from segmentation.selection import KChoice, KScores, choose_k, score_k_range
 
-__all__ = ["DEFAULT_K_RANGE", "Assignment", "SegmentModel", "fit_segment_model"]
+__all__ = [
+    "DEFAULT_K_RANGE",
+    "Assignment",
+    "SegmentModel",
+    "compare_feature_sets",
+    "fit_segment_model",
+]
 
 log = logging.getLogger(__name__)
 
@@ -73,15 +79,14 @@ class SegmentModel:
         return self.scaling.inverse_transform(self.centroids_scaled)
 
     def assign(self, customers: Customers) -> Assignment:
-        """Nearest segment of each customer, and the distance to its centroid (scaled units)."""
+        """Nearest segment of each customer, and the distance to its centroid (scaled units).
+
+        Uses the k-means assignment rule itself (ties to the lower segment id), and the fit
+        counts segment sizes from this assignment, so sizes and table rows always agree.
+        """
         X_scaled = self.scaling.transform(feature_matrix(customers, self.features))
-        squared = (
-            np.sum(X_scaled**2, axis=1)[:, None]
-            - 2 * X_scaled @ self.centroids_scaled.T
-            + np.sum(self.centroids_scaled**2, axis=1)
-        )
-        nearest = np.argmin(squared, axis=1)
-        distance = np.sqrt(np.maximum(squared[np.arange(len(nearest)), nearest], 0))
+        nearest, squared = nearest_centers(X_scaled, self.centroids_scaled)
+        distance = np.sqrt(squared.astype(np.float64))
         return Assignment(segment_id=nearest + 1, distance_to_centroid=distance)
 
     def to_json(self) -> dict[str, Any]:
@@ -150,17 +155,36 @@ class SegmentModel:
         )
 
 
+def _usable_k_values(k_values: range, n_customers: int) -> range:
+    """The k values that leave at least two customers per cluster on average (k < n)."""
+    return range(k_values.start, min(k_values.stop, n_customers))
+
+
 def compare_feature_sets(
-    customers: Customers, k_values: range, *, n_init: int, seed: int
+    customers: Customers,
+    k_values: range,
+    *,
+    n_init: int,
+    seed: int,
+    known_scores: dict[tuple[str, ...], list[KScores]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Best silhouette (and its k) of each candidate feature set, for the feature choice."""
+    """Best silhouette (and its k) of each candidate feature set, for the feature choice.
+
+    ``known_scores`` holds k scans already made with the same k values, n_init and seed
+    (the fitted model's own ``k_scores``), so that set is not scanned a second time.
+    """
+    k_values = _usable_k_values(k_values, len(customers))
+    known_scores = known_scores or {}
     rows = []
     for features in FEATURE_CANDIDATES:
-        log.info("scoring k=%d..%d on %s", k_values.start, k_values.stop - 1, ", ".join(features))
-        X = feature_matrix(customers, features)
-        scores = score_k_range(
-            StandardScaling.fit(X).transform(X), k_values, n_init=n_init, seed=seed
-        )
+        scores = known_scores.get(tuple(features))
+        if scores is None:
+            log.info("scoring k=%d..%d on %s", k_values.start, k_values.stop - 1,
+                     ", ".join(features))
+            X = feature_matrix(customers, features)
+            scores = score_k_range(
+                StandardScaling.fit(X).transform(X), k_values, n_init=n_init, seed=seed
+            )
         best = max(scores, key=lambda s: (round(s.silhouette, 9), -s.k))
         rows.append({
             "features": list(features),
@@ -183,6 +207,9 @@ def fit_segment_model(
 ) -> tuple[SegmentModel, Assignment]:
     """Scale, choose k (unless given), cluster, name the segments and pick their offers.
 
+    The comparison with the other feature sets is left to :func:`compare_feature_sets`
+    (``feature_comparison`` stays empty here): it costs several times the fit itself.
+
     Returns
     -------
     SegmentModel, Assignment
@@ -191,7 +218,7 @@ def fit_segment_model(
     X = feature_matrix(customers, features)
     scaling = StandardScaling.fit(X)
     X_scaled = scaling.transform(X)
-    k_values = range(k_values.start, min(k_values.stop, len(customers)))
+    k_values = _usable_k_values(k_values, len(customers))
     k_scores = score_k_range(X_scaled, k_values, n_init=n_init, seed=seed)
     choice = choose_k(k_scores) if k_scores else KChoice(k or 1, "", k or 1)
     if k is not None:
@@ -199,6 +226,7 @@ def fit_segment_model(
         choice = KChoice(k=k, reason=reason, knee_k=choice.knee_k)
     kmeans = KMeans(choice.k, n_init=n_init, random_state=seed).fit(X_scaled)
     centroids_original = scaling.inverse_transform(kmeans.cluster_centers_)
+    labels = nearest_centers(X_scaled, kmeans.cluster_centers_)[0]
     profiles = {}
     for column in _PROFILE_COLUMNS:
         if column in features:
@@ -206,13 +234,12 @@ def fit_segment_model(
         else:
             values = customers.column(column)
             profiles[column] = np.array(
-                [values[kmeans.labels_ == c].mean() for c in range(choice.k)]
+                [values[labels == c].mean() for c in range(choice.k)]
             )
     thresholds = {c: tercile_thresholds(customers.column(c)) for c in _PROFILE_COLUMNS}
     names = name_segments(profiles, thresholds, use_age="age" in features)
     order = np.argsort([name.segment_id for name in names])
     segments = [names[i] for i in order]
-    sizes = np.bincount(kmeans.labels_, minlength=choice.k)[order]
     model = SegmentModel(
         features=tuple(features),
         scaling=scaling,
@@ -225,7 +252,7 @@ def fit_segment_model(
         k_scores=k_scores,
         k_reason=choice.reason,
         knee_k=choice.knee_k,
-        feature_comparison=compare_feature_sets(customers, k_values, n_init=n_init, seed=seed),
-        sizes=[int(size) for size in sizes],
     )
-    return model, model.assign(customers)
+    assignment = model.assign(customers)
+    sizes = np.bincount(assignment.segment_id - 1, minlength=choice.k)
+    return replace(model, sizes=[int(size) for size in sizes]), assignment

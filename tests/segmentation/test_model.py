@@ -9,8 +9,13 @@ import pytest
 
 from pizzario.config import load_config
 from segmentation.customers import read_customers
-from segmentation.features import StandardScaling, feature_matrix, parse_features
-from segmentation.model import SegmentModel, fit_segment_model
+from segmentation.features import (
+    FEATURE_CANDIDATES,
+    StandardScaling,
+    feature_matrix,
+    parse_features,
+)
+from segmentation.model import SegmentModel, compare_feature_sets, fit_segment_model
 
 
 def test_parse_features_orders_and_rejects() -> None:
@@ -47,3 +52,17 @@ def test_model_file_round_trip_assigns_the_same_segments() -> None:
     np.testing.assert_allclose(reloaded.centroids_original, model.centroids_original,
                                rtol=1e-9)
     assert reloaded.segments == model.segments and reloaded.offers == model.offers
+
+
+def test_sizes_count_the_assignment_and_comparison_reuses_known_scans() -> None:
+    customers = read_customers(load_config().paths.customers_csv)
+    features = ("annual_income_k", "spending_score")
+    model, assignment = fit_segment_model(customers, features, k_values=range(2, 6), n_init=3)
+    assert model.sizes == np.bincount(assignment.segment_id - 1).tolist()
+    assert sum(model.sizes) == 200 and model.feature_comparison == []
+    rows = compare_feature_sets(customers, range(2, 6), n_init=3, seed=42,
+                                known_scores={features: model.k_scores})
+    assert [tuple(row["features"]) for row in rows] == list(FEATURE_CANDIDATES)
+    best_known = max(model.k_scores, key=lambda s: s.silhouette)
+    assert (rows[0]["best_k"], rows[0]["silhouette"]) == (
+        best_known.k, round(best_known.silhouette, 10))
