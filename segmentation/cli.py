@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from segmentation.customers import CustomerInputError, Customers, read_customers
 from segmentation.features import DEFAULT_FEATURES, FEATURE_CANDIDATES, parse_features
 from segmentation.model import (
     DEFAULT_K_RANGE,
+    SegmentationInputError,
     SegmentModel,
     compare_feature_sets,
     fit_segment_model,
@@ -43,6 +44,19 @@ class UsageError(Exception):
     """A problem with the command's inputs that the user must fix (exit code 2)."""
 
 
+def _int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer >= minimum, with a message naming the bound."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
 def _parser() -> argparse.ArgumentParser:
     paths = load_config().paths
     docs = paths.repo_root / "docs"
@@ -58,12 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     fit.add_argument("--features", type=parse_features, default=DEFAULT_FEATURES,
                      help="comma-separated features among gender, age, annual_income_k, "
                      f"spending_score (default {','.join(DEFAULT_FEATURES)})")
-    fit.add_argument("--k", type=int, default=None, help="number of segments (default: chosen "
-                     "automatically by silhouette)")
-    fit.add_argument("--k-max", type=int, default=DEFAULT_K_RANGE.stop - 1,
+    fit.add_argument("--k", type=_int_at_least(1), default=None,
+                     help="number of segments (default: chosen automatically by silhouette)")
+    fit.add_argument("--k-max", type=_int_at_least(2), default=DEFAULT_K_RANGE.stop - 1,
                      help="largest k tried when choosing k (default %(default)s)")
     fit.add_argument("--seed", type=int, default=42, help="random seed (default %(default)s)")
-    fit.add_argument("--n-init", type=int, default=10, help="k-means restarts per k")
+    fit.add_argument("--n-init", type=_int_at_least(1), default=10,
+                     help="k-means restarts per k (default %(default)s)")
     fit.add_argument("--segments", type=Path, default=paths.segments_csv)
     fit.add_argument("--model", type=Path, default=paths.segment_model)
     fit.add_argument("--offers", type=Path, default=paths.segment_offers_csv)
@@ -172,7 +187,18 @@ def _fit(args: argparse.Namespace) -> None:
 def _load_model(path: Path) -> SegmentModel:
     if not path.exists():
         raise UsageError(f"{path}: no segment model; run `python -m segmentation fit` first")
-    return read_model(path)
+    try:
+        return read_model(path)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:  # JSON errors too
+        raise UsageError(f"{path}: not a readable segment model ({type(error).__name__}: "
+                         f"{error}); run `python -m segmentation fit` again") from None
+
+
+def _load_segment_rows(path: Path) -> list[list[str]]:
+    try:
+        return read_segment_rows(path)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UsageError(str(error)) from None
 
 
 def _assign(args: argparse.Namespace) -> None:
@@ -184,7 +210,7 @@ def _assign(args: argparse.Namespace) -> None:
         atomic_write_bytes(args.output, segments_csv_text(new_rows).encode("utf-8"))
         target = args.output
     else:
-        existing = read_segment_rows(args.segments)
+        existing = _load_segment_rows(args.segments)
         clashes = sorted(existing_customer_ids(existing) & set(customers.customer_id.tolist()))
         if clashes:
             shown = ", ".join(map(str, clashes[:10])) + (" ..." if len(clashes) > 10 else "")
@@ -201,7 +227,7 @@ def _assign(args: argparse.Namespace) -> None:
 
 def _report(args: argparse.Namespace) -> None:
     model = _load_model(args.model)
-    rows = read_segment_rows(args.segments)
+    rows = _load_segment_rows(args.segments)
     text = render_report(model, rows)
     atomic_write_bytes(args.output, text.encode("utf-8"))
     print(f"wrote {args.output}")
@@ -214,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = {"fit": _fit, "assign": _assign, "report": _report}[args.command]
     try:
         command(args)
-    except (CustomerInputError, UsageError) as error:
+    except (CustomerInputError, SegmentationInputError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0

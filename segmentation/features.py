@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +13,7 @@ __all__ = [
     "DEFAULT_FEATURES",
     "FEATURE_CANDIDATES",
     "FEATURE_NAMES",
+    "FeatureListError",
     "StandardScaling",
     "feature_matrix",
     "parse_features",
@@ -30,12 +32,16 @@ FEATURE_CANDIDATES: tuple[tuple[str, ...], ...] = (
 )
 
 
+class FeatureListError(argparse.ArgumentTypeError, ValueError):
+    """An unknown or empty feature list (argparse shows the message as is)."""
+
+
 def parse_features(text: str) -> tuple[str, ...]:
     """Feature names from a comma-separated list, in the canonical order, without repeats."""
     requested = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in requested if name not in FEATURE_NAMES]
     if unknown or not requested:
-        raise ValueError(
+        raise FeatureListError(
             f"unknown feature(s) {', '.join(unknown) or '(none given)'}; "
             f"choose from {', '.join(FEATURE_NAMES)}"
         )

@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_K_RANGE",
     "Assignment",
     "SegmentModel",
+    "SegmentationInputError",
     "compare_feature_sets",
     "fit_segment_model",
 ]
@@ -36,6 +37,10 @@ log = logging.getLogger(__name__)
 DEFAULT_K_RANGE = range(2, 11)
 _PROFILE_COLUMNS = ("annual_income_k", "spending_score", "age")
 _DIGITS = 10  # rounding of every float in the model file: stable bytes, exact enough
+
+
+class SegmentationInputError(ValueError):
+    """The customers cannot be segmented as asked (too few, or too few distinct ones)."""
 
 
 def _rounded(values: np.ndarray) -> list[Any]:
@@ -155,9 +160,13 @@ class SegmentModel:
         )
 
 
-def _usable_k_values(k_values: range, n_customers: int) -> range:
-    """The k values that leave at least two customers per cluster on average (k < n)."""
-    return range(k_values.start, min(k_values.stop, n_customers))
+def _distinct_rows(X: np.ndarray) -> int:
+    return int(np.unique(X, axis=0).shape[0])
+
+
+def _usable_k_values(k_values: range, n_distinct: int) -> range:
+    """The k values below the number of distinct rows: the scores need k < distinct points."""
+    return range(k_values.start, min(k_values.stop, n_distinct))
 
 
 def compare_feature_sets(
@@ -173,18 +182,20 @@ def compare_feature_sets(
     ``known_scores`` holds k scans already made with the same k values, n_init and seed
     (the fitted model's own ``k_scores``), so that set is not scanned a second time.
     """
-    k_values = _usable_k_values(k_values, len(customers))
     known_scores = known_scores or {}
     rows = []
     for features in FEATURE_CANDIDATES:
+        X = feature_matrix(customers, features)
+        usable = _usable_k_values(k_values, _distinct_rows(X))
         scores = known_scores.get(tuple(features))
-        if scores is None:
-            log.info("scoring k=%d..%d on %s", k_values.start, k_values.stop - 1,
+        if scores is None and len(usable) > 0:
+            log.info("scoring k=%d..%d on %s", usable.start, usable.stop - 1,
                      ", ".join(features))
-            X = feature_matrix(customers, features)
             scores = score_k_range(
-                StandardScaling.fit(X).transform(X), k_values, n_init=n_init, seed=seed
+                StandardScaling.fit(X).transform(X), usable, n_init=n_init, seed=seed
             )
+        if not scores:
+            continue  # too few distinct customers on these features to score any k
         best = max(scores, key=lambda s: (round(s.silhouette, 9), -s.k))
         rows.append({
             "features": list(features),
@@ -216,9 +227,18 @@ def fit_segment_model(
         The model, and each input customer's segment and distance to its centroid.
     """
     X = feature_matrix(customers, features)
+    n_distinct = _distinct_rows(X)
+    if n_distinct < 3:
+        raise SegmentationInputError(
+            f"{len(customers)} customer(s) with {n_distinct} distinct value(s) of "
+            f"{', '.join(features)}: segmenting needs at least 3 distinct customers")
+    if k is not None and not 1 <= k <= n_distinct:
+        raise SegmentationInputError(
+            f"k={k} segments need k distinct customers; there are {n_distinct} distinct "
+            f"value(s) of {', '.join(features)}")
     scaling = StandardScaling.fit(X)
     X_scaled = scaling.transform(X)
-    k_values = _usable_k_values(k_values, len(customers))
+    k_values = _usable_k_values(k_values, n_distinct)
     k_scores = score_k_range(X_scaled, k_values, n_init=n_init, seed=seed)
     choice = choose_k(k_scores) if k_scores else KChoice(k or 1, "", k or 1)
     if k is not None:

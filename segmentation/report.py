@@ -73,6 +73,8 @@ def _feature_section(model: SegmentModel, rows: list[list[str]]) -> list[str]:
              f"{row['davies_bouldin']:.3f}", f"{row['calinski_harabasz']:.1f}"]
             for row in model.feature_comparison]
     best = max(model.feature_comparison, key=lambda row: row["silhouette"])
+    runner_up = max((row["silhouette"] for row in model.feature_comparison if row is not best),
+                    default=float("nan"))
     lines = [
         "## Feature choice",
         "",
@@ -85,7 +87,7 @@ def _feature_section(model: SegmentModel, rows: list[list[str]]) -> list[str]:
         "",
         f"{' + '.join(best['features'])} separates the customers best (silhouette "
         f"{best['silhouette']:.3f} against at most "
-        f"{max(r['silhouette'] for r in model.feature_comparison if r is not best):.3f}): "
+        f"{runner_up:.3f}): "
         f"{_verdict(best['features'], model.features)} {_gender_sentence(rows)} "
         "Other sets can be chosen with `--features`.",
         "",

@@ -123,3 +123,73 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{source}, line 4: Annual Income (k$) 'oops' is not a number" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+HEADER = "CustomerID,Gender,Age,Annual Income (k$),Spending Score (1-100)\n"
+
+
+@pytest.mark.parametrize(
+    ("customers", "message"),
+    [
+        (HEADER + "1,Male,30,40,50\n2,Female,31,60,70\n",
+         "2 customer(s) with 2 distinct value(s) of annual_income_k, spending_score: "
+         "segmenting needs at least 3 distinct customers"),
+        (HEADER + "1,Male,30,40,50\n2,Female,35,40,50\n3,Male,40,40,50\n4,Male,45,40,50\n",
+         "4 customer(s) with 1 distinct value(s)"),
+    ],
+)
+def test_too_few_distinct_customers_exit_2_and_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture, customers: str, message: str
+) -> None:
+    (tmp_path / "customers.csv").write_text(customers)
+    code, _ = _fit(tmp_path)
+    assert code == 2
+    assert f"error: {message}" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--n-init", "0"], "argument --n-init: must be at least 1, got 0"),
+        (["--k-max", "1"], "argument --k-max: must be at least 2, got 1"),
+        (["--features", "bogus"], "argument --features: unknown feature(s) bogus; choose from "
+         "gender, age, annual_income_k, spending_score"),
+    ],
+)
+def test_bad_options_exit_2_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture, option: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        _fit(tmp_path, *option)
+    assert stopped.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [("{not json", "JSONDecodeError"), ('{"features": 3}', "TypeError"), ("{}", "KeyError")],
+)
+def test_corrupt_model_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture, content: str, reason: str
+) -> None:
+    model = tmp_path / "segment_model.json"
+    model.write_text(content)
+    output = tmp_path / "report.md"
+    assert main(["report", "--model", str(model), "--output", str(output)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {model}: not a readable segment model ({reason}")
+    assert not output.exists()
+
+
+def test_corrupt_segment_table_exits_2(
+    tmp_path: Path, fitted: dict[str, Path], capsys: pytest.CaptureFixture
+) -> None:
+    table = tmp_path / "segments.csv"
+    table.write_text("garbage,header\n1,2\n")
+    output = tmp_path / "report.md"
+    assert main(["report", "--segments", str(table), "--model", str(fitted["--model"]),
+                 "--output", str(output)]) == 2
+    assert f"error: {table}: not a segments table" in capsys.readouterr().err
+    assert not output.exists()
