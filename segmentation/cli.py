@@ -32,7 +32,7 @@ from segmentation.outputs import (
     write_model,
     write_offers,
 )
-from segmentation.report import render_report
+from segmentation.report import kept_section, render_report
 
 __all__ = ["main"]
 
@@ -165,7 +165,7 @@ def _fit(args: argparse.Namespace) -> None:
     # Everything is rendered in memory first so that nothing is written if a step fails.
     rows = segment_rows(customers, assignment, model, "created")
     segments_text = segments_csv_text(rows)
-    report = render_report(model, rows)
+    report = render_report(model, rows, _previous_benchmark(args.report))
     profiles = _profiles(customers, assignment.segment_id, model)
     figures = {
         plots.PLOT_NAMES["k_selection"]: plots.k_selection_png(model),
@@ -182,6 +182,13 @@ def _fit(args: argparse.Namespace) -> None:
     atomic_write_bytes(args.report, report.encode("utf-8"))
     print(f"\nwrote {args.segments}, {args.model}, {args.offers}, {args.report} and "
           f"{len(figures)} plots in {args.plots_dir}")
+
+
+def _previous_benchmark(report: Path) -> str:
+    """The benchmark section of the report being replaced (measured by hand, kept)."""
+    if not report.exists():
+        return ""
+    return kept_section(report.read_text(encoding="utf-8"))
 
 
 def _load_model(path: Path) -> SegmentModel:
@@ -228,7 +235,7 @@ def _assign(args: argparse.Namespace) -> None:
 def _report(args: argparse.Namespace) -> None:
     model = _load_model(args.model)
     rows = _load_segment_rows(args.segments)
-    text = render_report(model, rows)
+    text = render_report(model, rows, _previous_benchmark(args.output))
     atomic_write_bytes(args.output, text.encode("utf-8"))
     print(f"wrote {args.output}")
 

@@ -6,7 +6,10 @@ from segmentation.model import SegmentModel
 from segmentation.outputs import SEGMENT_COLUMNS, members_sample
 from segmentation.plots import PLOT_NAMES
 
-__all__ = ["render_report"]
+__all__ = ["BENCHMARK_HEADING", "kept_section", "render_report"]
+
+# The hand-measured section that a regenerated report keeps (see kept_section).
+BENCHMARK_HEADING = "## Benchmark"
 
 _SAMPLE_PER_SEGMENT = 3
 _UNITS = {"gender": "share female", "age": "years", "annual_income_k": "k$",
@@ -177,7 +180,25 @@ def _sample_section(rows: list[list[str]]) -> list[str]:
     return [*lines, *_table(list(SEGMENT_COLUMNS), sample), ""]
 
 
-def render_report(model: SegmentModel, rows: list[list[str]]) -> str:
+def kept_section(previous_report: str, heading: str = BENCHMARK_HEADING) -> str:
+    """The section of an earlier report that starts with ``heading`` (to its end), or "".
+
+    The benchmark figures are measured by hand (bench/kmeans_vs_sklearn.py), not by the
+    fit, so a regenerated report carries them over from the previous one.
+    """
+    lines = previous_report.splitlines()
+    starts = [index for index, line in enumerate(lines) if line.startswith(heading)]
+    if not starts:
+        return ""
+    section = [lines[starts[0]]]
+    for line in lines[starts[0] + 1:]:
+        if line.startswith("## "):
+            break
+        section.append(line)
+    return "\n".join(section).rstrip("\n") + "\n"
+
+
+def render_report(model: SegmentModel, rows: list[list[str]], kept: str = "") -> str:
     """The note as Markdown text.
 
     Parameters
@@ -186,6 +207,9 @@ def render_report(model: SegmentModel, rows: list[list[str]]) -> str:
         The fitted model (as read from data/segment_model.json).
     rows : list of list of str
         The rows of data/segments.csv.
+    kept : str, optional
+        A section carried over from the previous report (see :func:`kept_section`),
+        appended at the end.
 
     Returns
     -------
@@ -216,4 +240,6 @@ def render_report(model: SegmentModel, rows: list[list[str]]) -> str:
         "the table from its input file only, so customers worth keeping belong in that file.",
         "",
     ]
+    if kept:
+        lines += [kept.rstrip("\n"), ""]
     return "\n".join(lines)

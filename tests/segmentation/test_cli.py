@@ -193,3 +193,19 @@ def test_corrupt_segment_table_exits_2(
                  "--output", str(output)]) == 2
     assert f"error: {table}: not a segments table" in capsys.readouterr().err
     assert not output.exists()
+
+
+def test_report_keeps_the_hand_measured_benchmark_section(
+    tmp_path: Path, fitted: dict[str, Path]
+) -> None:
+    output = tmp_path / "segments.md"
+    benchmark = "## Benchmark\n\nmeasured: ours 0.43 s, scikit-learn 1.03 s\n"
+    output.write_text("# old note\n\n## Segments\n\nold\n\n" + benchmark)
+    args = ["report", "--segments", str(fitted["--segments"]), "--model",
+            str(fitted["--model"]), "--output", str(output)]
+    assert main(args) == 0
+    text = output.read_text()
+    assert text.endswith("\n\n" + benchmark)
+    assert text.count("## Benchmark") == 1 and "old\n" not in text
+    assert main(args) == 0
+    assert output.read_text() == text
