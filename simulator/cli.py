@@ -43,7 +43,7 @@ from simulator.sinks import (
 )
 from simulator.truth import summary_path_for, write_ground_truth
 
-__all__ = ["main", "parse_duration_s", "parse_start_ms"]
+__all__ = ["default_start_ms", "main", "parse_duration_s", "parse_start_ms"]
 
 log = logging.getLogger("simulator")
 
@@ -60,6 +60,20 @@ def parse_duration_s(text: str) -> float:
     if total <= 0:
         raise argparse.ArgumentTypeError(f"duration must be positive: {text!r}")
     return total
+
+
+def default_start_ms(now_ms: int, duration_s: float, speed: float | None) -> int:
+    """The simulated start that keeps every event time at or before the wall clock.
+
+    Faster than real time, event time runs ahead of the wall clock, and the pipeline
+    dead-letters pings from the future; starting ``duration * (1 - 1/speed)`` in the past
+    makes the run's last ping coincide with its last real second. ``speed=None`` is 'max'.
+    """
+    if speed is None:
+        return now_ms - round(duration_s * 1000)
+    if speed <= 1:
+        return now_ms
+    return now_ms - round(duration_s * 1000 * (1 - 1 / speed))
 
 
 def parse_start_ms(text: str) -> int:
@@ -154,7 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="simulated time to cover, e.g. 90s, 10m, 1h30m (seconds)")
     timing.add_argument("--start", type=parse_start_ms, default=None,
                         help="simulated start: ISO-8601 (UTC unless a zone is given) or epoch ms; "
-                             "default now")
+                             "default now in real time, and early enough faster than real time "
+                             "that no event time lies in the future")
     timing.add_argument("--seed", type=int, default=None,
                         help="random seed (default: a fresh one, logged so a run can be replayed)")
     timing.add_argument("--no-warm-up", dest="warm_up", action="store_false",
@@ -244,7 +259,11 @@ def _simulate(args: argparse.Namespace) -> int:
     config = load_config()
     mall = load_mall(args.mall)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
-    start_ms = args.start if args.start is not None else int(time.time() * 1000)
+    start_ms = (
+        args.start
+        if args.start is not None
+        else default_start_ms(int(time.time() * 1000), args.duration, args.speed)
+    )
     customers = load_segments(args.segments)
     population = synthesize_customers(customers, args.customers or len(customers),
                                       _population_rng(seed))

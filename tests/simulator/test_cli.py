@@ -18,7 +18,7 @@ from simulator import (
     sinks,
     summary_path_for,
 )
-from simulator.cli import build_parser, main, parse_duration_s, parse_start_ms
+from simulator.cli import build_parser, default_start_ms, main, parse_duration_s, parse_start_ms
 from simulator.engine import EVENING_START_MS
 from simulator.run import stream
 from simulator.sinks import PRODUCER_BACKENDS, FileSink
@@ -235,3 +235,23 @@ def test_map_is_deterministic(tmp_path: Path) -> None:
     assert first.read_bytes() == second.read_bytes()
     assert main(["map", "--out", str(second), "--visitors", "4", "--seed", "8"]) == 0
     assert first.read_bytes() != second.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("speed", "expected_start_ms"),
+    [
+        (1.0, 1_000_000_000),  # real time: event time is the wall clock
+        (0.5, 1_000_000_000),
+        (60.0, 1_000_000_000 - 590_000),  # 10 min in 10 s: start 9 min 50 s ago
+        (None, 1_000_000_000 - 600_000),  # as fast as possible: the whole span is past
+    ],
+)
+def test_default_start_keeps_event_times_out_of_the_future(
+    speed: float | None, expected_start_ms: int
+) -> None:
+    now_ms = 1_000_000_000
+    start_ms = default_start_ms(now_ms, 600.0, speed)
+    assert start_ms == expected_start_ms
+    wall_s = 0.0 if speed is None else 600.0 / speed
+    # The last ping's event time never lies ahead of the wall clock at the moment it is sent.
+    assert start_ms + 600_000 <= now_ms + wall_s * 1000
