@@ -8,7 +8,7 @@ quality scores.
 from __future__ import annotations
 
 from segmentation.customers import CustomerInputError, Customers, read_customers
-from segmentation.kmeans import KMeans
+from segmentation.kmeans import ConvergenceWarning, KMeans
 from segmentation.metrics import (
     calinski_harabasz_score,
     davies_bouldin_score,
@@ -20,6 +20,7 @@ from segmentation.outputs import SEGMENT_COLUMNS
 
 __all__ = [
     "SEGMENT_COLUMNS",
+    "ConvergenceWarning",
     "CustomerInputError",
     "Customers",
     "KMeans",
