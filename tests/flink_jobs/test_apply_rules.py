@@ -46,7 +46,22 @@ def _send(config: Config, pings: Iterable[dict[str, object]]) -> None:
     producer.close()
 
 
-def _offers_of(config: Config, customer_id: int, timeout_s: float = 240) -> list[dict]:
+class _Filler:
+    """An unknown visitor who keeps pinging, as a mall always has someone: without new pings
+    every partition goes idle after the burst a test sends, and a watermark stuck behind the
+    last trigger would make the test wait on Flink's idleness handling instead of the rules."""
+
+    def __init__(self, config: Config, next_ts_ms: int) -> None:
+        self.config, self.next_ts_ms = config, next_ts_ms
+
+    def ping(self) -> None:
+        _send(self.config, pings_at(FILLER, FOOD_COURT, self.next_ts_ms, 0))
+        self.next_ts_ms += 5_000
+
+
+def _offers_of(
+    config: Config, customer_id: int, filler: _Filler, timeout_s: float = 240
+) -> list[dict]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         offers = [
@@ -56,7 +71,8 @@ def _offers_of(config: Config, customer_id: int, timeout_s: float = 240) -> list
         ]
         if offers:
             return offers
-        time.sleep(2)
+        filler.ping()
+        time.sleep(1)
     return []
 
 
@@ -83,7 +99,8 @@ def test_apply_rules_keeps_the_cap_and_applies_the_new_offer(
         _send(config, pings_at(REGULAR, AT_SHOP, base_ms, 360)
               + pings_at(REGULAR, PROMENADE_46M, base_ms + 365_000, 10)
               + pings_at(FILLER, FOOD_COURT, base_ms, 7 * 60))  # fmt: skip
-        (first,) = _offers_of(config, REGULAR)
+        filler = _Filler(config, base_ms + 7 * minute)
+        (first,) = _offers_of(config, REGULAR, filler)
 
         edited = rules.read_text().replace(
             "ELSE default_offer_code", "ELSE CONCAT(default_offer_code, '-EVENING')"
@@ -95,13 +112,15 @@ def test_apply_rules_keeps_the_cap_and_applies_the_new_offer(
         job_id = applied.job_id
         assert find_running_job(config).job_id == job_id  # type: ignore[union-attr]
 
-        second_stay_ms = base_ms + 9 * minute
+        # after the filler's last ping, so that none of the second stay is late
+        second_stay_ms = filler.next_ts_ms + minute
         _send(config, pings_at(REGULAR, AT_SHOP, second_stay_ms, 360)
               + pings_at(NEWCOMER, AT_SHOP, second_stay_ms, 360)
-              + pings_at(FILLER, FOOD_COURT, base_ms + 7 * minute + 5_000, 9 * 60))  # fmt: skip
-        (newcomer,) = _offers_of(config, NEWCOMER)
+              + pings_at(FILLER, FOOD_COURT, second_stay_ms, 7 * 60))  # fmt: skip
+        filler.next_ts_ms = second_stay_ms + 7 * minute + 5_000
+        (newcomer,) = _offers_of(config, NEWCOMER, filler)
         assert newcomer["offer_code"].endswith("-EVENING")
-        regular = _offers_of(config, REGULAR)
+        regular = _offers_of(config, REGULAR, filler)
 
         zone = ZoneInfo(load_mall(config.paths.mall_json).timezone)
         days = {
