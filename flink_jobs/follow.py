@@ -59,11 +59,16 @@ def read_offers(
 
 
 def format_offer(offer: dict[str, Any]) -> str:
-    """One line per offer for a terminal."""
-    latency_s = (offer["emitted_at"] - offer["triggered_at"]) / 1000
-    when = time.strftime("%H:%M:%S", time.localtime(offer["triggered_at"] / 1000))
+    """One line per offer for a terminal: mall time of the trigger, who, what, and when sent.
+
+    The trigger time is event time (the simulated clock when the simulator runs faster than
+    real time); the send time is the wall clock, so the two differ by the pipeline's latency
+    only in real time.
+    """
+    triggered = time.strftime("%H:%M:%S", time.localtime(offer["triggered_at"] / 1000))
+    sent = time.strftime("%H:%M:%S", time.localtime(offer["emitted_at"] / 1000))
     return (
-        f"{when}  customer {offer['customer_id']:>5}  {offer['segment_label']:<34} "
+        f"{triggered}  customer {offer['customer_id']:>5}  {offer['segment_label']:<34} "
         f"{offer['offer_code']:<18} {offer['discount_pct']:>4.0f}%  "
-        f"dwell {offer['dwell_seconds']:>5.0f} s  (+{latency_s:.1f} s)  {offer['message']}"
+        f"dwell {offer['dwell_seconds']:>5.0f} s  sent {sent}  {offer['message']}"
     )
