@@ -21,6 +21,8 @@ __all__ = [
     "kmeans_single_lloyd",
     "row_norms_squared",
     "tolerance",
+    "update_centers",
+    "weighted_sums",
 ]
 
 # Rows per block: 16,384 rows x k distances stay within a 2 MiB L2 cache for k <= 16 while
@@ -154,7 +156,7 @@ def assign_labels(
     np.maximum(min_distances_out, 0, out=min_distances_out)
 
 
-def _weighted_sums(
+def weighted_sums(
     workspace: LloydWorkspace, n_clusters: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-cluster weighted coordinate sums (k, d) and total weights (k,), in float64."""
@@ -201,12 +203,12 @@ def _relocate_empty_clusters(
     return int(empty.size)
 
 
-def _update_centers(
+def update_centers(
     X: np.ndarray, workspace: LloydWorkspace, centers: np.ndarray
 ) -> tuple[np.ndarray, int]:
     """Weighted mean of each cluster's points, relocating empty clusters first."""
     n_clusters = centers.shape[0]
-    sums, weights = _weighted_sums(workspace, n_clusters)
+    sums, weights = weighted_sums(workspace, n_clusters)
     relocated = _relocate_empty_clusters(X, workspace, sums, weights)
     populated = weights > 0
     new_centers = centers.astype(np.float64, copy=True)
@@ -262,7 +264,7 @@ def kmeans_single_lloyd(
     n_iter = 0
     for n_iter in range(1, max_iter + 1):  # noqa: B007 - n_iter is returned
         workspace.assign(centers)
-        new_centers, relocated = _update_centers(X, workspace, centers)
+        new_centers, relocated = update_centers(X, workspace, centers)
         if relocated == 0 and np.array_equal(workspace.labels, workspace.labels_previous):
             # Same labels as the previous pass: the update reproduced the same centres.
             labels_match_centers = True
