@@ -73,23 +73,30 @@ def test_bounded_lloyd_stops_at_max_iter_with_matching_labels() -> None:
     assert inertia == pytest.approx(distances.min(axis=1).sum(), rel=1e-9)
 
 
-def _run(inertia: float) -> tuple[np.ndarray, np.ndarray, float, int]:
-    return np.zeros((1, 1)), np.zeros(1, dtype=np.intp), inertia, 1
+def _run(inertia: float, centres: list[list[float]]) -> tuple[np.ndarray, np.ndarray, float, int]:
+    return np.array(centres), np.zeros(1, dtype=np.intp), inertia, 1
 
 
 def test_distinct_leaders_keeps_three_and_close_ones_without_repeats() -> None:
-    # Sorted: 1000, 1000.0000001 (a repeat of 1000: skipped, but it is one of the three best),
-    # 1000.5 (third best), 1000.9 (fourth, kept: within 0.1% of 1000, i.e. <= 1001), 1002
-    # (beyond the margin: the selection stops there).
-    inertias = [1000.0, 1000.0000001, 1000.5, 1002.0, 1003.0, 1000.9]
-    runs = sorted((_run(value) for value in inertias), key=lambda run: run[2])
-    leaders = [run[2] for run in _distinct_leaders(runs)]
+    # Ranked by sample inertia. The second restart has the first one's centres shifted by
+    # (0.1, 0): squared distance 0.01 <= 0.05, the same optimum, skipped (it still counts
+    # among the three best). The fourth (1000.9) is kept: within 0.1% of 1000 (<= 1001).
+    # The fifth (1002) lies beyond that margin, so the selection stops there.
+    runs = [
+        _run(1000.0, [[0.0, 0.0], [4.0, 0.0]]),
+        _run(1000.0001, [[0.1, 0.0], [4.0, 0.0]]),
+        _run(1000.5, [[0.0, 0.0], [4.0, 3.0]]),
+        _run(1000.9, [[0.0, 2.0], [4.0, 0.0]]),
+        _run(1002.0, [[0.0, 5.0], [4.0, 0.0]]),
+    ]
+    leaders = [run[2] for run in _distinct_leaders(runs, same_optimum=0.05)]
     assert leaders == [1000.0, 1000.5, 1000.9]
 
 
 def test_distinct_leaders_always_refines_the_three_best() -> None:
-    runs = [_run(value) for value in (100.0, 200.0, 300.0, 400.0)]
-    assert [run[2] for run in _distinct_leaders(runs)] == [100.0, 200.0, 300.0]
+    runs = [_run(value, [[value, 0.0]]) for value in (100.0, 200.0, 300.0, 400.0)]
+    assert [run[2] for run in _distinct_leaders(runs, same_optimum=0.05)] == [
+        100.0, 200.0, 300.0]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
