@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 
+from segmentation._kmeans_batched import kmeans_lloyd_batch
 from segmentation._kmeans_bounded import kmeans_bounded_lloyd
 from segmentation._kmeans_core import (
     BlockBuffers,
@@ -32,8 +32,6 @@ __all__ = ["ConvergenceWarning", "KMeans", "nearest_centers"]
 
 # One k-means run: centres, labels, inertia, Lloyd iterations.
 _Run = tuple[np.ndarray, np.ndarray, float, int]
-# A Lloyd implementation: (X, initial centres, workspace, max_iter, tol) -> run.
-_Lloyd = Callable[[np.ndarray, np.ndarray, LloydWorkspace, int, float], _Run]
 
 # Hartigan refinement keeps an (n, k) distance matrix and costs O(n k) per move, so it is
 # applied only up to this many (row, cluster) cells; larger inputs keep the Lloyd result.
@@ -163,18 +161,20 @@ class KMeans:
 
     From 80,000 rows on, the ``n_init`` restarts (seeding and Lloyd to convergence) run on a
     random eighth of the rows (at least 25,000), and only the three best, plus any other whose
-    sample inertia is within 0.1% of the best, are iterated to convergence on all rows (a
-    restart whose centres all lie within 1% of the data's total variance, in squared
-    distance, of an already chosen one's is in the same basin and skipped); the best of those is then iterated until its labels no longer change, so the result is a
-    fixed point of Lloyd's algorithm on all rows. Restarts differ in which local optimum they
-    reach, and a sample of that size ranks clearly different ones as the full data does (on
-    weakly structured data, restarts within 0.1% on the sample can swap places on all rows,
-    hence the margin), while a restart's Lloyd iterations are where the time goes. The
-    restarts and the refinement run in float32 (they only rank candidates); the final polish
-    runs in X's dtype, and the returned labels, centres and inertia are its own. These runs
-    use Hamerly's distance bounds to skip the rows whose nearest centre provably did not
-    change, and update the cluster sums by the rows that moved only: late Lloyd iterations
-    on such data move few rows, and the final polish can take a hundred of them.
+    sample inertia is within 0.1% of the best, are iterated to convergence on all rows; a
+    restart whose centres all lie within 1% of the data's total variance (squared distance)
+    of an already chosen one's is in the same basin and skipped. The best of those is then
+    iterated until its labels no longer change, so the result is a fixed point of Lloyd's
+    algorithm on all rows. Restarts differ in which local optimum they reach, and a sample of
+    that size ranks clearly different ones as the full data does (on weakly structured data,
+    restarts within 0.1% on the sample can swap places on all rows, hence the margin), while
+    a restart's Lloyd iterations are where the time goes. The restarts run in lockstep, one
+    pass over the sample serving all of them, and they and the refinement run in float32
+    (they only rank candidates); the final polish runs in X's dtype, and the returned labels,
+    centres and inertia are its own. The refinement and polish use Hamerly's distance bounds
+    to skip the rows whose nearest centre provably did not change, and update the cluster
+    sums by the rows that moved only: late Lloyd iterations on such data move few rows, and
+    the final polish can take a hundred of them.
 
     Large inputs (80,000 rows and more) are therefore converged fully (tolerance 0 in the
     final polish), while scikit-learn stops at ``tol``; comparisons of the two at equal
@@ -281,17 +281,27 @@ class KMeans:
         workspace: LloydWorkspace,
         absolute_tol: float,
         rng: np.random.Generator,
-        lloyd: _Lloyd = kmeans_single_lloyd,
+        batched: bool = False,
     ) -> list[_Run]:
-        """``n_init`` runs of k-means++ then Lloyd (and Hartigan when small), best first."""
-        runs = []
-        for _ in range(self.n_init):
-            centers_init = kmeans_plusplus(X, workspace.X_by_feature, self.n_clusters,
-                                           workspace.x_squared_norms, weights, rng)
-            run = lloyd(X, centers_init, workspace, self.max_iter, absolute_tol)
-            if X.shape[0] * self.n_clusters <= _HARTIGAN_MAX_CELLS and run[2] > self._min_gain:
-                run = self._refine(X, weights, workspace, run)
-            runs.append(run)
+        """``n_init`` runs of k-means++ then Lloyd (and Hartigan when small), best first.
+
+        ``batched`` runs the Lloyd iterations of all restarts in lockstep (large inputs); the
+        seedings come first either way, which draws from ``rng`` in the same order.
+        """
+        starts = [kmeans_plusplus(X, workspace.X_by_feature, self.n_clusters,
+                                  workspace.x_squared_norms, weights, rng)
+                  for _ in range(self.n_init)]
+        if batched:
+            runs = kmeans_lloyd_batch(X, starts, workspace, self.max_iter, absolute_tol)
+        else:
+            runs = []
+            for centers_init in starts:
+                run = kmeans_single_lloyd(X, centers_init, workspace, self.max_iter,
+                                          absolute_tol)
+                if (X.shape[0] * self.n_clusters <= _HARTIGAN_MAX_CELLS
+                        and run[2] > self._min_gain):
+                    run = self._refine(X, weights, workspace, run)
+                runs.append(run)
         # Stable sort: among equal inertias the earliest run wins, as in a running minimum.
         return sorted(runs, key=lambda run: run[2])
 
@@ -309,7 +319,7 @@ class KMeans:
         sample_workspace = LloydWorkspace.allocate(
             X_sample, weights_sample, row_norms_squared(X_sample), self.n_clusters)
         candidates = self._restarts(X_sample, weights_sample, sample_workspace,
-                                    absolute_tol, rng, kmeans_bounded_lloyd)
+                                    absolute_tol, rng, batched=True)
         del sample_workspace
         workspace = LloydWorkspace.allocate(X32, weights32, row_norms_squared(X32),
                                             self.n_clusters)

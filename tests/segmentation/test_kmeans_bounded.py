@@ -1,4 +1,5 @@
-"""Large-input path of KMeans: bounded Lloyd against plain Lloyd, restart selection, quality."""
+"""Large-input path of KMeans: bounded and batched Lloyd against plain Lloyd, restart
+selection, quality."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 import pytest
 from sklearn.cluster import KMeans as SklearnKMeans
 
+from segmentation._kmeans_batched import kmeans_lloyd_batch
 from segmentation._kmeans_bounded import kmeans_bounded_lloyd
 from segmentation._kmeans_core import (
     LloydWorkspace,
@@ -48,6 +50,41 @@ def test_bounded_lloyd_follows_plain_lloyd(dtype: type, relative_tol: float,
     np.testing.assert_allclose(bounded[0], plain[0], rtol=1e-5, atol=1e-4)
     assert bounded[2] == pytest.approx(plain[2], rel=1e-6)
     assert bounded[0].dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_batched_runs_equal_separate_runs(dtype: type, weighted: bool) -> None:
+    # Four starts run together; the last has a centre far outside the data, which attracts
+    # no row and must be relocated within the batch exactly as in a run of its own.
+    rng = np.random.default_rng(12)
+    X = _weak_blobs(6_000, 5).astype(dtype)
+    weights = (rng.integers(1, 4, size=X.shape[0]) if weighted else np.ones(X.shape[0]))
+    weights = weights.astype(dtype)
+    workspace = LloydWorkspace.allocate(X, weights, row_norms_squared(X), 5)
+    starts = [kmeans_plusplus(X, workspace.X_by_feature, 5, workspace.x_squared_norms,
+                              weights, rng) for _ in range(3)]
+    starts.append(np.vstack([starts[0][:4], np.full((1, 5), 1e3, dtype=dtype)]))
+    tol = tolerance(X, 1e-4)
+    batched = kmeans_lloyd_batch(X, starts, workspace, 300, tol)
+    for start, together in zip(starts, batched, strict=True):
+        alone = kmeans_single_lloyd(X, start, workspace, 300, tol)
+        assert together[3] == alone[3]
+        np.testing.assert_array_equal(together[1], alone[1])
+        np.testing.assert_allclose(together[0], alone[0], rtol=1e-5, atol=1e-4)
+        assert together[2] == pytest.approx(alone[2], rel=1e-6)
+    assert np.all(np.abs(batched[3][0]) < 100)  # the far centre was moved onto the data
+
+
+def test_batched_runs_stop_at_max_iter() -> None:
+    X = _weak_blobs(3_000, 6)
+    workspace = LloydWorkspace.allocate(X, np.ones(X.shape[0]), row_norms_squared(X), 4)
+    runs = kmeans_lloyd_batch(X, [X[:4], X[4:8]], workspace, 2, 0.0)
+    assert [run[3] for run in runs] == [2, 2]
+    for centers, labels, inertia, _ in runs:
+        distances = ((X[:, None, :] - centers[None]) ** 2).sum(axis=2)
+        np.testing.assert_array_equal(labels, distances.argmin(axis=1))
+        assert inertia == pytest.approx(distances.min(axis=1).sum(), rel=1e-9)
 
 
 def test_bounded_lloyd_relocates_an_empty_cluster() -> None:
