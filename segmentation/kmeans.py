@@ -314,7 +314,8 @@ class KMeans:
         # Restarts and refinement only rank candidates, which float32 does as well as float64
         # (relative error ~1e-7 against gaps of ~1e-5 and more between local optima) while
         # halving the memory traffic; the final polish runs in X's own dtype.
-        X32, weights32 = X.astype(np.float32), weights.astype(np.float32)
+        X32 = X.astype(np.float32, copy=False)
+        weights32 = weights.astype(np.float32, copy=False)
         X_sample, weights_sample = X32[rows], weights32[rows]
         sample_workspace = LloydWorkspace.allocate(
             X_sample, weights_sample, row_norms_squared(X_sample), self.n_clusters)
