@@ -169,12 +169,12 @@ class KMeans:
     that size ranks clearly different ones as the full data does (on weakly structured data,
     restarts within 0.1% on the sample can swap places on all rows, hence the margin), while
     a restart's Lloyd iterations are where the time goes. The restarts run in lockstep, one
-    pass over the sample serving all of them, and they and the refinement run in float32
-    (they only rank candidates); the final polish runs in X's dtype, and the returned labels,
-    centres and inertia are its own. The refinement and polish use Hamerly's distance bounds
-    to skip the rows whose nearest centre provably did not change, and update the cluster
-    sums by the rows that moved only: late Lloyd iterations on such data move few rows, and
-    the final polish can take a hundred of them.
+    pass over the sample serving all of them, and so does the refinement over all rows; both
+    run in float32 (they only rank candidates) and update the cluster sums by the rows that
+    changed cluster only. The final polish runs in X's dtype, and the returned labels,
+    centres and inertia are its own; it uses Hamerly's distance bounds to skip the rows whose
+    nearest centre provably did not change, since it can take a hundred iterations that each
+    move few rows.
 
     Large inputs (80,000 rows and more) are therefore converged fully (tolerance 0 in the
     final polish), while scikit-learn stops at ``tol``; comparisons of the two at equal
@@ -324,13 +324,11 @@ class KMeans:
         del sample_workspace
         workspace = LloydWorkspace.allocate(X32, weights32, row_norms_squared(X32),
                                             self.n_clusters)
-        best: _Run | None = None
         same_optimum = _SAME_OPTIMUM * float(np.var(X_sample, axis=0, dtype=np.float64).sum())
-        for centers, *_ in _distinct_leaders(candidates, same_optimum):
-            run = kmeans_bounded_lloyd(X32, centers, workspace, self.max_iter, absolute_tol)
-            if best is None or run[2] < best[2]:
-                best = run
-        assert best is not None
+        leaders = [run[0] for run in _distinct_leaders(candidates, same_optimum)]
+        refined = kmeans_lloyd_batch(X32, leaders, workspace, self.max_iter, absolute_tol)
+        # min keeps the first of equal inertias, i.e. the better-ranked restart.
+        best = min(refined, key=lambda run: run[2])
         if X.dtype != np.float32:
             del workspace, X32
             workspace = LloydWorkspace.allocate(X, weights, row_norms_squared(X),
