@@ -113,21 +113,24 @@ def kmeans_lloyd_batch(
     n_iter = np.zeros(len(centers_init), dtype=int)
     finished: dict[int, tuple[np.ndarray, int]] = {}
     sums = weights = None
+    sums_stale = False
     while run_ids.size:
         n_iter += 1
         _assign_all(workspace, centers, labels, nearest)
-        moved_rows = np.zeros(run_ids.size, dtype=np.intp)
-        if sums is None or _weights_drifted(workspace, weights):
+        if sums is None:  # first pass: no labels before it, not a fixed point yet
             sums, weights = _batch_sums(workspace, labels, n_clusters, None)
-            moved_rows += n_samples  # first pass (or a recount): not a fixed point yet
+            moved_rows = np.full(run_ids.size, n_samples)
         else:
             changed = np.flatnonzero(labels != previous)
-            if changed.size:
+            moved_rows = np.bincount(changed // n_samples, minlength=run_ids.size)
+            if sums_stale or _weights_drifted(workspace, weights):
+                sums, weights = _batch_sums(workspace, labels, n_clusters, None)
+            elif changed.size:
                 added, added_weights = _batch_sums(workspace, labels, n_clusters, changed)
                 removed, removed_weights = _batch_sums(workspace, previous, n_clusters, changed)
                 sums += added - removed
                 weights += added_weights - removed_weights
-                moved_rows += np.bincount(changed // n_samples, minlength=run_ids.size)
+        sums_stale = False
         new_centers = np.empty_like(centers)
         relocated = np.zeros(run_ids.size, dtype=bool)
         for position in range(run_ids.size):
@@ -144,8 +147,8 @@ def kmeans_lloyd_batch(
         for position in np.flatnonzero(done):
             final = centers[position] if fixed[position] else new_centers[position]
             finished[int(run_ids[position])] = (final.copy(), int(n_iter[position]))
-        if relocated.any():
-            sums = None  # relocation moved a row's weight without its label: recount
+        # Relocation moved a row's weight without its label: recount after the next pass.
+        sums_stale = bool(relocated.any())
         if not done.any():
             centers, previous, labels = new_centers, labels, previous  # swap label buffers
             continue
@@ -153,8 +156,7 @@ def kmeans_lloyd_batch(
         run_ids, n_iter = run_ids[keep], n_iter[keep]
         centers, labels, nearest = new_centers[keep], labels[keep], nearest[keep]
         previous = labels.copy()
-        if sums is not None:
-            sums, weights = sums[keep], weights[keep]
+        sums, weights = sums[keep], weights[keep]
     results = []
     for run in range(len(centers_init)):
         final, iterations = finished[run]
