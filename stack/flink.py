@@ -66,6 +66,10 @@ def flink_settings(config: Config, layout: Layout, flink_home: Path) -> dict[str
         "taskmanager.bind-host": host,
         "taskmanager.numberOfTaskSlots": config.flink.task_slots,
         "taskmanager.memory.process.size": f"{config.stack.flink_taskmanager_memory_mb}m",
+        # The jobs keep their state on the heap (the default hashmap backend); managed memory
+        # serves RocksDB, batch operators and Python UDFs, none of which they use, and its
+        # default 40 % share left the heap too small for a backlog's dedupe state.
+        "taskmanager.memory.managed.fraction": "0.1",
         "parallelism.default": config.flink.parallelism,
         "rest.address": host,
         "rest.bind-address": host,

@@ -74,6 +74,11 @@ class Layout:
         return self.cache_dir / "flink-lib"
 
     @property
+    def flink_functions_cache(self) -> Path:
+        """The pipeline's own SQL functions jar, as fetch built it from flink_jobs/java."""
+        return self.cache_dir / "flink-functions"
+
+    @property
     def kafka_libs(self) -> Path:
         """The broker's classpath."""
         return self.cache_dir / f"kafka-{self.pom.properties['kafka.version']}" / "libs"

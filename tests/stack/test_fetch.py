@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from stack.fetch import install_flink_jars
+from stack.fetch import functions_digest, install_flink_jars
 from stack.layout import Layout
 from stack.pom import read_pom
 
@@ -66,17 +67,23 @@ def test_properties_are_substituted_and_each_edit_changes_the_digest(tmp_path: P
     assert read_pom(path).profile_digest("flink-lib") == edited.profile_digest("flink-lib")
 
 
-def test_flink_jars_are_installed_once_and_dropped_when_the_pom_drops_them(
-    tmp_path: Path,
-) -> None:
+def _layout_with_jars(tmp_path: Path, *names: str) -> tuple[Layout, Path]:
+    """A layout whose fetched connector jars are ``names``, and an empty lib/ to install into."""
     path = tmp_path / "pom.xml"
     path.write_text(POM)
     layout = Layout(tmp_path / "cache", tmp_path / "state", read_pom(path))
     layout.flink_lib_cache.mkdir(parents=True)
-    for name in ("a-1.jar", "b-2.jar"):
+    for name in names:
         (layout.flink_lib_cache / name).write_bytes(b"x" * 10)
     lib = tmp_path / "lib"
     lib.mkdir()
+    return layout, lib
+
+
+def test_flink_jars_are_installed_once_and_dropped_when_the_pom_drops_them(
+    tmp_path: Path,
+) -> None:
+    layout, lib = _layout_with_jars(tmp_path, "a-1.jar", "b-2.jar")
     (lib / "flink-dist-1.20.5.jar").write_bytes(b"dist")
 
     assert install_flink_jars(layout, lib) == ["a-1.jar", "b-2.jar"]
@@ -90,3 +97,30 @@ def test_flink_jars_are_installed_once_and_dropped_when_the_pom_drops_them(
         "b-3.jar",
         "flink-dist-1.20.5.jar",
     ]
+
+
+def test_functions_digest_follows_the_sources(tmp_path: Path) -> None:
+    project = tmp_path / "java"
+    source = project / "src" / "main" / "java" / "Rejection.java"
+    source.parent.mkdir(parents=True)
+    (project / "pom.xml").write_text("<project/>")
+    source.write_text("class Rejection {}")
+    before = functions_digest(project)
+    assert functions_digest(project) == before
+    source.write_text("class Rejection { int rule; }")
+    assert functions_digest(project) != before
+
+
+def test_a_rebuilt_functions_jar_replaces_the_installed_one_even_at_equal_size(
+    tmp_path: Path,
+) -> None:
+    layout, lib = _layout_with_jars(tmp_path, "a-1.jar")
+    layout.flink_functions_cache.mkdir(parents=True)
+    functions = layout.flink_functions_cache / "functions-0.1.jar"
+    functions.write_bytes(b"old rules")
+
+    assert install_flink_jars(layout, lib) == ["a-1.jar", "functions-0.1.jar"]
+    functions.write_bytes(b"new rules")
+    os.utime(functions, ns=(1, 1))
+    assert install_flink_jars(layout, lib) == ["functions-0.1.jar"]
+    assert (lib / "functions-0.1.jar").read_bytes() == b"new rules"
