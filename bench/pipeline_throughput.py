@@ -29,9 +29,10 @@ from flink_jobs.sandbox import drop_sandbox, enter_sandbox
 from pizzario.config import Config
 
 PASSTHROUGH_FILE = JOB_FILE.with_name("passthrough_job.py")
-# Pings per simulated second for each visitor arrival per minute (measured: 224,703 pings in
-# 460 simulated seconds at 300 arrivals per minute), to size the simulated time.
-PINGS_PER_S_PER_ARRIVAL_RATE = 1.63
+# Pings per simulated second for each visitor arrival per minute on a flat day (measured:
+# 7,504,999 pings in 4,558 simulated seconds at 300 arrivals per minute), to size the
+# simulated time.
+PINGS_PER_S_PER_ARRIVAL_RATE = 5.49
 
 
 def _rest(config: Config) -> str:
@@ -45,7 +46,7 @@ def load_backlog(config: Config, pings: int) -> int:
     start = datetime.now(tz=UTC) - timedelta(seconds=duration_s + 600)
     command = [
         sys.executable, "-m", "simulator", "--speed", "max", "--seed", "42",
-        "--customers", "20000", "--peak-arrivals-per-min", str(arrivals_per_min),
+        "--customers", "20000", "--peak-arrivals-per-min", str(arrivals_per_min), "--flat-day",
         "--duration", f"{duration_s}s", "--start", start.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "--topic", config.kafka.ping_topic, "--bootstrap", config.kafka.bootstrap,
         "--producer", "confluent-kafka", "--progress-every", "10",
@@ -92,16 +93,32 @@ def run_bounded(config: Config, job_file: Path) -> tuple[float, list[dict]]:
 def _print_profile(vertices: list[dict]) -> None:
     """Busy and back-pressured share of each operator chain over its run (REST metrics)."""
     print("\nfull pipeline, per operator chain (share of its subtasks' time):")
-    print(f"  {'busy':>6} {'backpressured':>13} {'records in':>12}  chain")
+    print(f"  {'busy':>6} {'backpressured':>13} {'records in':>12} {'records out':>12}  chain")
     rows = []
     for vertex in vertices:
         metrics = vertex.get("metrics", {})
         capacity_ms = max(vertex.get("duration", 0), 1) * vertex.get("parallelism", 1)
         busy = metrics.get("accumulated-busy-time", 0) / capacity_ms
         pressured = metrics.get("accumulated-backpressured-time", 0) / capacity_ms
-        rows.append((busy, pressured, metrics.get("read-records", 0), vertex["name"]))
-    for busy, pressured, records, name in sorted(rows, reverse=True):
-        print(f"  {busy:6.0%} {pressured:13.0%} {records:12,}  {name[:100]}")
+        records = (metrics.get("read-records", 0), metrics.get("write-records", 0))
+        rows.append((busy, pressured, *records, vertex["name"]))
+    for busy, pressured, records_in, records_out, name in sorted(rows, reverse=True):
+        print(f"  {busy:6.0%} {pressured:13.0%} {records_in:12,} {records_out:12,}  {name[:90]}")
+
+
+def check_drained(vertices: list[dict], backlog: int) -> None:
+    """Fail unless the typed ping source passed on every record of the backlog.
+
+    The backlog holds valid pings only, so the typed source emits each of them once; a job
+    that starts from another job's committed offsets would finish early and look fast.
+    """
+    for vertex in vertices:
+        if vertex["name"].startswith("Source: mall_pings"):
+            emitted = vertex.get("metrics", {}).get("write-records", 0)
+            if emitted != backlog:
+                raise SystemExit(
+                    f"the full job's ping source emitted {emitted:,} of {backlog:,} pings"
+                )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         full_s, profile = run_bounded(config, JOB_FILE)
     finally:
         drop_sandbox(config)
+    check_drained(profile, backlog)
     passthrough_rate, full_rate = backlog / passthrough_s, backlog / full_s
     cores, parallelism = os.cpu_count(), config.flink.parallelism
     print(f"\nbacklog {backlog:,} pings, parallelism {parallelism}, {cores} cores")

@@ -19,16 +19,6 @@ __all__ = ["FILE_SINKS", "cluster_connectors", "file_connectors"]
 FILE_SINKS = ("dead_letters", "archive", "footfall", "visits", "offers_topic", "offers_index")
 
 
-def _csv_source(path: Path) -> dict[str, str]:
-    # The header line fails to parse and becomes a row of NULLs, which the SQL drops.
-    return {
-        "connector": "filesystem",
-        "path": str(path),
-        "format": "csv",
-        "csv.ignore-parse-errors": "true",
-    }
-
-
 def _archive_sink(folder: Path) -> dict[str, str]:
     return {
         "connector": "filesystem",
@@ -96,8 +86,8 @@ def cluster_connectors(config: Config, *, bounded: bool = False) -> SinkAndSourc
         archive_sink=_archive_sink(config.paths.output_dir / "ping-archive"),
         footfall_sink=index_sink(search.footfall_index),
         visits_sink=index_sink(search.visits_index),
-        segments_source=_csv_source(config.paths.segments_csv),
-        segment_offers_source=_csv_source(config.paths.segment_offers_csv),
+        segments_csv=config.paths.segments_csv.resolve(),
+        segment_offers_csv=config.paths.segment_offers_csv.resolve(),
         offers_topic_sink={
             "connector": "kafka",
             "topic": kafka.offer_topic,
@@ -138,8 +128,8 @@ def file_connectors(
         archive_sink=_archive_sink(output_dir / "archive"),
         footfall_sink=json_sink("footfall"),
         visits_sink=json_sink("visits"),
-        segments_source=_csv_source(segments_csv),
-        segment_offers_source=_csv_source(segment_offers_csv),
+        segments_csv=segments_csv.resolve(),
+        segment_offers_csv=segment_offers_csv.resolve(),
         offers_topic_sink=json_sink("offers_topic"),
         offers_index_sink=json_sink("offers_index"),
     )

@@ -9,14 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from pizzario.config import OfferSettings
 from simulator.geometry import EARTH_RADIUS_M
 from simulator.mall import Mall
 
 __all__ = [
-    "CATALOGUE_JOIN_TTL",
-    "TRIGGER_JOIN_TTL",
     "SinkAndSourceOptions",
     "mall_params",
     "offer_params",
@@ -27,12 +26,6 @@ __all__ = [
     "trigger_params",
     "with_options",
 ]
-
-# The segment catalogue is read once at start-up, so its side of the trigger join must never
-# expire; a dwell trigger only waits in that join until the catalogue has been read.
-CATALOGUE_JOIN_TTL = "3650 d"
-TRIGGER_JOIN_TTL = "1 h"
-
 
 def sql_string(value: str) -> str:
     """A SQL string literal (single quotes doubled)."""
@@ -64,13 +57,17 @@ class SinkAndSourceOptions:
     archive_sink: Mapping[str, str]
     footfall_sink: Mapping[str, str]
     visits_sink: Mapping[str, str]
-    segments_source: Mapping[str, str]
-    segment_offers_source: Mapping[str, str]
+    # The segmentation's outputs, which stage 9 looks customers up in.
+    segments_csv: Path
+    segment_offers_csv: Path
     offers_topic_sink: Mapping[str, str]
     offers_index_sink: Mapping[str, str]
 
     def as_params(self) -> dict[str, str]:
-        return {name: with_options(options) for name, options in vars(self).items()}
+        return {
+            name: sql_string(str(value)) if isinstance(value, Path) else with_options(value)
+            for name, value in vars(self).items()
+        }
 
 
 def _zone_case(mall: Mall) -> str:
@@ -171,6 +168,4 @@ def pipeline_params(
         **offer_params(offers),
         **trigger_params(mall, offers),
         **opt_out_params(opted_out_customer_ids),
-        "trigger_join_ttl": TRIGGER_JOIN_TTL,
-        "catalogue_join_ttl": CATALOGUE_JOIN_TTL,
     }

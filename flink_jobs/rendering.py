@@ -31,7 +31,10 @@ class Statement:
 
     @property
     def is_insert(self) -> bool:
-        return self.text.lstrip().upper().startswith("INSERT")
+        # A statement may open with comments that explain it.
+        code = (line.strip() for line in self.text.splitlines())
+        first = next((line for line in code if line and not line.startswith("--")), "")
+        return first.upper().startswith("INSERT")
 
     @property
     def name(self) -> str:

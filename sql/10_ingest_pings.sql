@@ -2,8 +2,8 @@
 --
 -- The topic is read twice in the same job. `mall_pings` uses the fast 'json' format and feeds
 -- the pipeline; it silently skips lines that are not JSON or carry a mistyped field.
--- `mall_ping_lines` reads the same records as plain text so that stage 2 can send exactly those
--- lines to the dead-letter topic with a reason.
+-- `mall_ping_lines` reads the same records as raw bytes so that stage 2 can send exactly those
+-- records to the dead-letter topic with a reason.
 
 CREATE TABLE mall_pings (
     event_id    STRING,
@@ -30,7 +30,8 @@ CREATE TABLE mall_pings (
 );
 
 CREATE TABLE mall_ping_lines (
-    line STRING
+    -- bytes, not text: stage 2 decodes exactly the bytes the 'json' format decodes
+    line BYTES
 ) WITH (
     ${ping_line_source}
 );

@@ -2,22 +2,26 @@
 --
 -- offer_id is the SHA-256 of customer, campaign and the local day of the trigger, so a replay
 -- produces the same id. The cap keeps the first decision per offer_id (one offer per customer
--- per campaign per day); its state lives for table.exec.state.ttl, a little over a day.
--- Ordering by a processing-time attribute keeps the result append-only, which the
--- exactly-once Kafka sink needs.
+-- per campaign per day) in event-time order: an OVER window numbers a customer's decisions of
+-- the day as the watermark passes them, so the earliest trigger wins even when a backlog
+-- releases several at once from different subtasks (ordering by arrival let a later visit's
+-- trigger win then), and its output stays append-only, which the exactly-once Kafka sink needs.
+-- Its state lives for table.exec.state.ttl, a little over a day.
 
 CREATE TEMPORARY VIEW offers_first_of_day AS
 SELECT *
 FROM (
     SELECT *,
-        ROW_NUMBER() OVER (PARTITION BY offer_id ORDER BY decided_at) AS nth_of_day
+        COUNT(*) OVER (
+            PARTITION BY offer_id ORDER BY event_time
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ) AS nth_of_day
     FROM (
         SELECT
             SHA256(CONCAT_WS('|', CAST(customer_id AS STRING), ${campaign},
                              DATE_FORMAT(TO_TIMESTAMP_LTZ(triggered_at, 3), 'yyyy-MM-dd')))
                 AS offer_id,
-            d.*,
-            PROCTIME() AS decided_at
+            d.*
         FROM offer_decisions AS d
         WHERE offer_code IS NOT NULL
     )
@@ -40,7 +44,7 @@ SELECT
     ${campaign} AS campaign,
     device_id,
     CONCAT(CAST(lat AS STRING), ',', CAST(lon AS STRING)) AS location
-FROM offers_first_of_day;
+FROM (SELECT *, PROCTIME() AS decided_at FROM offers_first_of_day);
 
 -- Kafka: keyed by offer_id, written in transactions committed on checkpoints (exactly once).
 CREATE TABLE offers_topic (
@@ -53,7 +57,10 @@ CREATE TABLE offers_topic (
     discount_pct  DOUBLE,
     dwell_seconds DOUBLE,
     triggered_at  BIGINT,
-    emitted_at    BIGINT
+    emitted_at    BIGINT,
+    campaign      STRING,
+    device_id     STRING,
+    location      STRING
 ) WITH (
     ${offers_topic_sink}
 );
@@ -78,9 +85,11 @@ CREATE TABLE offers_index (
     ${offers_index_sink}
 );
 
+-- Both sinks take the same columns: the planner then computes the offers once for both (one
+-- lookup, one cap, one emitted_at), and the phone and Kibana see the same document.
 INSERT INTO offers_topic
 SELECT offer_id, customer_id, segment_id, segment_label, offer_code, message, discount_pct,
-       dwell_seconds, triggered_at, emitted_at
+       dwell_seconds, triggered_at, emitted_at, campaign, device_id, location
 FROM offers;
 
 INSERT INTO offers_index

@@ -7,6 +7,7 @@ bench/pipeline_throughput.py; it uses the pipeline's own ingest stage (sql/10_in
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from flink_jobs.connectors import cluster_connectors
@@ -22,6 +23,15 @@ def run(bounded: bool) -> None:
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
     config = load_config()
+    # Its own consumer group: the Kafka source commits offsets on checkpoints, and the full
+    # job that drains the same backlog next starts from its group's offsets.
+    pipeline = config.pipeline
+    config = dataclasses.replace(
+        config,
+        pipeline=dataclasses.replace(
+            pipeline, consumer_group=f"{pipeline.consumer_group}-passthrough"
+        ),
+    )
     mall = load_mall(config.paths.mall_json)
     # define the source (the pipeline's stage 1) and a sink that discards everything
     connectors = cluster_connectors(config, bounded=bounded)

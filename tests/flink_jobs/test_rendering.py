@@ -8,7 +8,13 @@ import pytest
 
 from flink_jobs.params import mall_params, opt_out_params, sql_number, sql_string, with_options
 from flink_jobs.pipeline import STAGE_FILES, stage_paths
-from flink_jobs.rendering import SqlTemplateError, load_statements, render_sql, split_statements
+from flink_jobs.rendering import (
+    SqlTemplateError,
+    Statement,
+    load_statements,
+    render_sql,
+    split_statements,
+)
 from pizzario.config import load_config
 from simulator.mall import load_mall
 
@@ -77,3 +83,10 @@ def test_every_stage_renders_with_the_rules_before_the_cap(tmp_path: Path) -> No
         "95_offers", "95_offers",
     ]  # fmt: skip
     assert not any("${" in s.text for s in statements)
+
+
+def test_an_insert_that_opens_with_a_comment_is_still_an_insert() -> None:
+    (statement,) = split_statements("-- why this sink\n-- and its columns\nINSERT INTO t SELECT 1;")
+    assert Statement("x", 1, statement).is_insert
+    (view,) = split_statements("-- INSERT would be wrong here\nCREATE VIEW v AS SELECT 1;")
+    assert not Statement("x", 1, view).is_insert

@@ -18,8 +18,8 @@ from tests.flink_jobs.ping_builders import AT_SHOP
 pytestmark = pytest.mark.slow
 
 
-def _lines(now_ms: int) -> dict[str, str]:
-    """Edge cases by name; each event_id is its name, so a kept line can be found again."""
+def _records(now_ms: int) -> dict[str, bytes]:
+    """Edge cases by name; each event_id is its name, so a kept record can be found again."""
     lat, lon = AT_SHOP
 
     def ping(name: str, **changes: object) -> str:
@@ -28,36 +28,70 @@ def _lines(now_ms: int) -> dict[str, str]:
         fields.update(changes)
         return json.dumps({key: value for key, value in fields.items() if value is not None})
 
-    return {
+    lines = {
         "plain": ping("plain"),
         "extra-field": ping("extra-field", battery_pct=80),
         "numbers-as-strings": ping("numbers-as-strings", customer_id="1", lat=str(lat)),
         "integral-float-ts": ping("integral-float-ts", ts=float(now_ms)),
+        # The 'json' format reads the first JSON value of a record and ignores what follows.
+        "trailing-text": ping("trailing-text") + " and more",
+        "decimal-string-id": ping("decimal-string-id", customer_id="1.0"),
         "nan-latitude": ping("nan-latitude", lat="NaN"),
         "huge-latitude": ping("huge-latitude", lat=1e308),
         "null-device": ping("null-device", device_id=None),
         "empty-event-id": ping("empty-event-id", event_id=""),
         "boolean-accuracy": ping("boolean-accuracy", accuracy_m=True),
+        "negative-accuracy": ping("negative-accuracy", accuracy_m=-1.0),
+        "ancient": ping("ancient", ts=now_ms - 30 * 86_400_000),
         "json-array": json.dumps([1, 2, 3]),
         "empty-line": "",
         "truncated": ping("truncated")[:40],
     }
+    records = {name: line.encode() for name, line in lines.items()}
+    # Not UTF-8: the 'json' format cannot decode it, so it must be dead-lettered.
+    records["invalid-utf8"] = (
+        ping("invalid-utf8", device_id="phone-@").encode().replace(b"@", b"\xff\xfe")
+    )
+    return records
 
 
-def test_every_line_is_either_kept_or_dead_lettered_once(tmp_path: Path) -> None:
+EXPECTED_REASONS = {
+    "decimal-string-id": "customer_id missing or not an integer",
+    "nan-latitude": "lat/lon off the map or not finite",
+    "huge-latitude": "lat/lon off the map or not finite",
+    "null-device": "device_id missing",
+    "empty-event-id": "event_id missing",
+    "boolean-accuracy": "accuracy_m missing or not a number",
+    "negative-accuracy": "accuracy_m negative or not finite",
+    "ancient": "ts too far in the past",
+    "json-array": "not a JSON object",
+    "empty-line": "not a JSON object",
+    "truncated": "not a JSON object",
+    "invalid-utf8": "not a JSON object",
+}
+
+
+def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
+    tmp_path: Path,
+) -> None:
     config = load_config()
     config = dataclasses.replace(
         config, offers=dataclasses.replace(config.offers, max_clock_skew_s=3 * 86_400)
     )
-    lines = _lines(int(time.time() * 1000) - 3_600_000)
-    (tmp_path / "pings.jsonl").write_text("\n".join(lines.values()) + "\n", encoding="utf-8")
+    records = _records(int(time.time() * 1000) - 3_600_000)
+    (tmp_path / "pings.jsonl").write_bytes(b"\n".join(records.values()) + b"\n")
     result = run_on_files(config, tmp_path / "pings.jsonl", tmp_path / "out")
 
     kept = {row["event_id"] for row in result["archive"]}
-    dead = {row["record"] for row in result["dead_letters"]}
-    placed = {name: (name in kept, line in dead) for name, line in lines.items()}
-    assert [name for name, (kept_, dead_) in placed.items() if kept_ == dead_] == []
-    assert len(result["dead_letters"]) == len(dead)
+    # The dead-letter record is the original, decoded as UTF-8 with replacement characters.
+    reasons = {row["record"]: row["reason"] for row in result["dead_letters"]}
+    placed = {
+        name: (name in kept, reasons.get(record.decode("utf-8", errors="replace")))
+        for name, record in records.items()
+    }
+    assert [name for name, (is_kept, reason) in placed.items() if is_kept == bool(reason)] == []
+    assert len(result["dead_letters"]) == len(reasons)
+    assert {name: reason for name, (_, reason) in placed.items() if reason} == EXPECTED_REASONS
     assert {name for name, (is_kept, _) in placed.items() if is_kept} == {
-        "plain", "extra-field", "numbers-as-strings", "integral-float-ts",
+        "plain", "extra-field", "numbers-as-strings", "integral-float-ts", "trailing-text",
     }  # fmt: skip
