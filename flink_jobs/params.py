@@ -21,6 +21,7 @@ __all__ = [
     "offer_params",
     "opt_out_params",
     "pipeline_params",
+    "sql_double",
     "sql_number",
     "sql_string",
     "trigger_params",
@@ -39,6 +40,15 @@ def sql_number(value: float) -> str:
     if float(value).is_integer():
         return str(int(value))
     return f"{value:.10f}".rstrip("0")
+
+
+def sql_double(value: float) -> str:
+    """A finite number as a SQL DOUBLE.
+
+    Coordinates are compared with DOUBLE columns on every ping; a DECIMAL literal there makes
+    the generated code convert between DECIMAL and DOUBLE on each comparison.
+    """
+    return f"CAST({sql_number(value)} AS DOUBLE)"
 
 
 def with_options(options: Mapping[str, str]) -> str:
@@ -76,8 +86,8 @@ def _zone_case(mall: Mall) -> str:
     for zone in mall.zones:
         rect = zone.rect
         lines.append(
-            f"        WHEN lat >= {sql_number(rect.min_lat)} AND lat < {sql_number(rect.max_lat)}"
-            f" AND lon >= {sql_number(rect.min_lon)} AND lon < {sql_number(rect.max_lon)}"
+            f"        WHEN lat >= {sql_double(rect.min_lat)} AND lat < {sql_double(rect.max_lat)}"
+            f" AND lon >= {sql_double(rect.min_lon)} AND lon < {sql_double(rect.max_lon)}"
             f" THEN {sql_string(zone.id)}"
         )
     lines.append("        ELSE 'outside-zones'")
@@ -88,12 +98,12 @@ def _zone_case(mall: Mall) -> str:
 def mall_params(mall: Mall) -> dict[str, str]:
     """Bounds, the shop's geofence and the zone lookup of a mall layout."""
     return {
-        "min_lat": sql_number(mall.bounds.min_lat),
-        "max_lat": sql_number(mall.bounds.max_lat),
-        "min_lon": sql_number(mall.bounds.min_lon),
-        "max_lon": sql_number(mall.bounds.max_lon),
-        "shop_lat": sql_number(mall.pizza_shop.lat),
-        "shop_lon": sql_number(mall.pizza_shop.lon),
+        "min_lat": sql_double(mall.bounds.min_lat),
+        "max_lat": sql_double(mall.bounds.max_lat),
+        "min_lon": sql_double(mall.bounds.min_lon),
+        "max_lon": sql_double(mall.bounds.max_lon),
+        "shop_lat": sql_double(mall.pizza_shop.lat),
+        "shop_lon": sql_double(mall.pizza_shop.lon),
         "shop_zone_id": sql_string(mall.pizza_shop.zone_id),
         "geofence_radius_m": sql_number(mall.pizza_shop.geofence_radius_m),
         "earth_radius_m": sql_number(EARTH_RADIUS_M),

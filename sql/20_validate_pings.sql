@@ -19,8 +19,7 @@ FROM (
         checked_at,
         PING_REJECTION(
             line, checked_at,
-            CAST(${min_lat} AS DOUBLE), CAST(${max_lat} AS DOUBLE),
-            CAST(${min_lon} AS DOUBLE), CAST(${max_lon} AS DOUBLE),
+            ${min_lat}, ${max_lat}, ${min_lon}, ${max_lon},
             CAST(${max_past_skew_ms} AS BIGINT), CAST(${max_future_skew_ms} AS BIGINT)
         ) AS reason
     FROM (SELECT line, UNIX_TIMESTAMP() * 1000 AS checked_at FROM mall_ping_lines)

@@ -15,7 +15,7 @@ from stack.elasticsearch import ElasticsearchService
 from stack.fetch import is_fetched
 from stack.flink import FlinkService
 from stack.kafka import KafkaService
-from stack.layout import Layout, find_java17
+from stack.layout import Layout, find_java17, pyflink_home
 from stack.lease import Leases
 from stack.process import describe_process
 from stack.provision import create_indices, create_topics
@@ -88,6 +88,8 @@ def up(config: Config, layout: Layout | None = None, *, lease: bool = False) -> 
                 started.append(service.name)
                 if lease:
                     leases.record_started(service.name)
+    if "flink" not in started:
+        _warn_if_flink_lib_changed(layout)
     try:
         create_topics(config)
     except Exception as error:
@@ -98,6 +100,22 @@ def up(config: Config, layout: Layout | None = None, *, lease: bool = False) -> 
         raise StackError(f"elasticsearch: creating indices failed: {error}") from error
     log.info("stack: up in %.1f s", time.monotonic() - started_at)
     return started
+
+
+def _warn_if_flink_lib_changed(layout: Layout) -> None:
+    """A running cluster loaded its jars at start; say so when fetch has installed newer ones."""
+    pids = layout.pid_file("flink")
+    if not pids.is_file():
+        return
+    lib = pyflink_home() / "lib"
+    started = pids.stat().st_mtime
+    newer = sorted(jar.name for jar in lib.glob("*.jar") if jar.stat().st_mtime > started)
+    if newer:
+        log.warning(
+            "flink: %s changed after the running cluster started; restart it to load them "
+            "(python -m stack down && python -m stack up)",
+            ", ".join(newer),
+        )
 
 
 def _stop(config: Config, layout: Layout, only: list[str] | None) -> list[str]:
