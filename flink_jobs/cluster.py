@@ -145,6 +145,14 @@ def submit_offers_job(
     from stack.flink import run_python_job
     from stack.service import StackError
 
+    # The job reads the segmentation's outputs only when its first trigger needs them: a
+    # missing file would fail the running job minutes later instead of here.
+    for catalogue in (config.paths.segments_csv, config.paths.segment_offers_csv):
+        if not catalogue.is_file():
+            raise ClusterError(
+                f"{catalogue} is missing: run `make segments` "
+                "(python -m segmentation fit) before submitting the pipeline"
+            )
     rules_sql = rules_sql or config.paths.offer_rules_sql
     args = ["--rules", str(rules_sql.resolve())]
     if from_savepoint:
