@@ -158,8 +158,9 @@ def _offer_section(model: SegmentModel) -> list[str]:
         "income but low spending a quality message with a tasting slice; low income but high "
         "spending a value combo with loyalty stamps; low income and low spending the deepest "
         "discount; a segment with an average income or spending the standard launch offer. "
-        "The table is written to `data/segment_offers.csv`, which the Flink job loads and "
-        "`sql/offer_rules.sql` joins on `segment_id`.",
+        "The table is written to `data/segment_offers.csv`; the Flink job looks each "
+        "customer's segment and its offer up there and hands the offer to "
+        "`sql/offer_rules.sql` as the default.",
         "",
         *_table(["segment_id", "label", "offer_code", "discount", "message", "rationale"],
                 rows),
