@@ -90,7 +90,7 @@ public final class PingRejection extends ScalarFunction {
         for (int field = 0; field < FIELD_NAMES.length; field++) {
             if (ping.isNullAt(field)
                     || ((field == EVENT_ID || field == DEVICE_ID)
-                            && ping.getString(field).toBytes().length == 0)) {
+                            && ping.getString(field).toString().isEmpty())) {
                 return FIELD_REASONS[field];
             }
         }
