@@ -8,7 +8,7 @@ then split into statements.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,9 +32,7 @@ class Statement:
     @property
     def is_insert(self) -> bool:
         # A statement may open with comments that explain it.
-        code = (line.strip() for line in self.text.splitlines())
-        first = next((line for line in code if line and not line.startswith("--")), "")
-        return first.upper().startswith("INSERT")
+        return next(_code_lines(self.text), "").upper().startswith("INSERT")
 
     @property
     def name(self) -> str:
@@ -101,11 +99,17 @@ def split_statements(sql: str) -> list[str]:
     return [text.strip() for text in statements if _has_code(text)]
 
 
+def _code_lines(text: str) -> Iterator[str]:
+    """The stripped lines of the text that are neither blank nor ``--`` comments."""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("--"):
+            yield stripped
+
+
 def _has_code(text: str) -> bool:
     """True when the text holds more than whitespace and ``--`` comments."""
-    return any(
-        line.strip() and not line.strip().startswith("--") for line in text.splitlines()
-    )
+    return any(_code_lines(text))
 
 
 def load_statements(paths: Iterable[Path], params: Mapping[str, str]) -> list[Statement]:

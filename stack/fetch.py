@@ -138,7 +138,8 @@ def build_functions(
     """
     folder = layout.flink_functions_cache
     digest = functions_digest(project)
-    if not _stamp_ok(folder, digest):
+    built = not _stamp_ok(folder, digest)
+    if built:
         if folder.exists():
             shutil.rmtree(folder)
         build_dir = folder / "build"
@@ -150,15 +151,12 @@ def build_functions(
             shutil.copy2(jar, folder / jar.name)
         shutil.rmtree(build_dir)
         (folder / _STAMP).write_text(digest + "\n")
-        log.info("fetch flink-functions: built %s", ", ".join(_jar_names(folder)))
     jars = sorted(folder.glob("*.jar"))
     if len(jars) != 1:
         raise FetchError(f"fetch flink-functions: expected one jar in {folder}, found {len(jars)}")
+    if built:
+        log.info("fetch flink-functions: built %s", jars[0].name)
     return jars[0]
-
-
-def _jar_names(folder: Path) -> list[str]:
-    return sorted(jar.name for jar in folder.glob("*.jar"))
 
 
 def _unpack_zip(archive: Path, target_parent: Path) -> None:
