@@ -23,7 +23,6 @@ CREATE TABLE mall_pings (
                         AND UNIX_TIMESTAMP() * 1000 + ${max_future_skew_ms} THEN ts
             ELSE 0
         END, 3),
-    proc_time AS PROCTIME(),
     WATERMARK FOR event_time AS event_time - INTERVAL '${out_of_orderness_s}' SECOND(3)
 ) WITH (
     ${ping_json_source}

@@ -29,7 +29,7 @@ WHERE reason IS NOT NULL;
 -- The same contract on the typed stream: what passes here is exactly what PING_REJECTION does
 -- not reject (tests/flink_jobs/test_validation.py checks that the two split every input line).
 CREATE TEMPORARY VIEW pings_valid AS
-SELECT event_id, customer_id, device_id, ts, lat, lon, accuracy_m, event_time, proc_time
+SELECT event_id, customer_id, device_id, ts, lat, lon, accuracy_m, event_time
 FROM mall_pings
 WHERE event_id IS NOT NULL AND event_id <> ''
   AND customer_id IS NOT NULL

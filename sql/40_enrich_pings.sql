@@ -5,7 +5,7 @@
 
 CREATE TEMPORARY VIEW pings_clean AS
 SELECT
-    event_id, customer_id, device_id, ts, lat, lon, accuracy_m, event_time, proc_time,
+    event_id, customer_id, device_id, ts, lat, lon, accuracy_m, event_time,
     distance_to_shop_m,
     distance_to_shop_m <= ${geofence_radius_m} AS in_geofence,
     ${zone_of_lat_lon} AS zone_id
@@ -24,12 +24,12 @@ FROM (
 -- also needs the pings just around it, to see a customer leave. Most pings are elsewhere in the
 -- mall, so both stages see a small fraction of the stream.
 CREATE TEMPORARY VIEW pings_near_shop AS
-SELECT event_id, customer_id, device_id, ts, lat, lon, distance_to_shop_m, zone_id, event_time, proc_time
+SELECT event_id, customer_id, device_id, ts, lat, lon, distance_to_shop_m, zone_id, event_time
 FROM pings_clean
 WHERE in_geofence;
 
 CREATE TEMPORARY VIEW pings_around_shop AS
 SELECT customer_id, device_id, ts, lat, lon, accuracy_m, distance_to_shop_m, in_geofence, zone_id,
-       event_time, proc_time
+       event_time
 FROM pings_clean
 WHERE distance_to_shop_m <= ${trigger_ring_m};
