@@ -33,6 +33,8 @@ PASSTHROUGH_FILE = JOB_FILE.with_name("passthrough_job.py")
 # 7,504,999 pings in 4,558 simulated seconds at 300 arrivals per minute), to size the
 # simulated time.
 PINGS_PER_S_PER_ARRIVAL_RATE = 5.49
+# Share of the backlog that may reach the reader behind the watermark (see check_drained).
+LATE_SHARE_ALLOWED = 0.001
 
 
 def _rest(config: Config) -> str:
@@ -107,15 +109,17 @@ def _print_profile(vertices: list[dict]) -> None:
 
 
 def check_drained(vertices: list[dict], backlog: int) -> None:
-    """Fail unless the typed ping source passed on every record of the backlog.
+    """Fail unless the typed ping reader passed on (nearly) every record of the backlog.
 
-    The backlog holds valid pings only, so the typed source emits each of them once; a job
-    that starts from another job's committed offsets would finish early and look fast.
+    The backlog holds valid pings only, so the reader hands each of them to the dedupe, except
+    the pings already behind the watermark, which it writes to the archive in its own task
+    (not counted here); an in-order backlog has next to none. A job that starts from another
+    job's committed offsets would finish early and look fast.
     """
     for vertex in vertices:
         if vertex["name"].startswith("Source: mall_pings"):
             emitted = vertex.get("metrics", {}).get("write-records", 0)
-            if emitted != backlog:
+            if emitted < (1 - LATE_SHARE_ALLOWED) * backlog:
                 raise SystemExit(
                     f"the full job's ping source emitted {emitted:,} of {backlog:,} pings"
                 )

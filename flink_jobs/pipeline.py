@@ -29,8 +29,8 @@ __all__ = [
 STAGE_FILES = (
     "10_ingest_pings.sql",
     "20_validate_pings.sql",
-    "30_dedupe_pings.sql",
-    "40_enrich_pings.sql",
+    "30_enrich_pings.sql",
+    "40_dedupe_pings.sql",
     "50_archive_pings.sql",
     "60_footfall.sql",
     "70_visits.sql",

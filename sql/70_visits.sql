@@ -2,6 +2,12 @@
 -- when the customer has not been seen there for the session gap. A session window fires only
 -- after the visit is over, so the offer trigger (stage 8) does not use it.
 
+-- Only pings inside the geofence make or extend a visit.
+CREATE TEMPORARY VIEW pings_near_shop AS
+SELECT customer_id, device_id, ts, lat, lon, distance_to_shop_m, zone_id, event_time
+FROM pings_clean
+WHERE in_geofence;
+
 CREATE TABLE visits_index (
     visit_id      STRING,
     customer_id   BIGINT,

@@ -14,6 +14,14 @@
 -- after a break counts from zero. (MATCH_RECOGNIZE was the other candidate, and so were four
 -- chained OVER windows of built-in functions; docs/pipeline.md says why this one was kept.)
 
+-- The trigger also needs the pings just around the geofence, to see a customer leave. Most
+-- pings are elsewhere in the mall, so it sees a fraction of the stream.
+CREATE TEMPORARY VIEW pings_around_shop AS
+SELECT customer_id, device_id, ts, lat, lon, accuracy_m, distance_to_shop_m, in_geofence, zone_id,
+       event_time
+FROM pings_clean
+WHERE distance_to_shop_m <= ${trigger_ring_m};
+
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS DWELL_TRIGGER
     AS 'com.pizzario.flink.DwellTrigger' LANGUAGE JAVA;
 
