@@ -18,7 +18,7 @@ CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS FIRST_COPY
 CREATE TEMPORARY VIEW pings_clean AS
 SELECT
     event_id, customer_id, device_id, ts, lat, lon, accuracy_m, event_time,
-    distance_to_shop_m, in_geofence, zone_id
+    distance_to_shop_m, in_geofence, zone_id, event_day, event_hour
 FROM (
     SELECT *,
         FIRST_COPY(event_id, ts) OVER (
@@ -36,6 +36,6 @@ WHERE first_copy AND accuracy_m <= ${max_accuracy_m};
 CREATE TEMPORARY VIEW pings_late AS
 SELECT
     event_id, customer_id, device_id, ts, lat, lon, accuracy_m, event_time,
-    distance_to_shop_m, in_geofence, zone_id
+    distance_to_shop_m, in_geofence, zone_id, event_day, event_hour
 FROM pings_enriched
 WHERE event_time <= CURRENT_WATERMARK(event_time) AND accuracy_m <= ${max_accuracy_m};

@@ -21,19 +21,13 @@ CREATE TABLE ping_archive (
 );
 
 INSERT INTO ping_archive
-SELECT
-    event_id, customer_id, device_id, ts, lat, lon, accuracy_m,
-    distance_to_shop_m, in_geofence, zone_id,
-    DATE_FORMAT(event_time, 'yyyy-MM-dd') AS `day`,
-    DATE_FORMAT(event_time, 'HH')         AS `hour`
+SELECT event_id, customer_id, device_id, ts, lat, lon, accuracy_m,
+       distance_to_shop_m, in_geofence, zone_id, event_day, event_hour
 FROM pings_clean;
 
 -- Late pings (stage 4) in a statement of their own: a union with the clean pings would give
--- the archive writer two inputs and cut it out of the dedupe's task.
+-- the archive writer two inputs and take it out of the dedupe's task.
 INSERT INTO ping_archive
-SELECT
-    event_id, customer_id, device_id, ts, lat, lon, accuracy_m,
-    distance_to_shop_m, in_geofence, zone_id,
-    DATE_FORMAT(event_time, 'yyyy-MM-dd') AS `day`,
-    DATE_FORMAT(event_time, 'HH')         AS `hour`
+SELECT event_id, customer_id, device_id, ts, lat, lon, accuracy_m,
+       distance_to_shop_m, in_geofence, zone_id, event_day, event_hour
 FROM pings_late;
