@@ -46,7 +46,8 @@ public final class DwellTrigger extends AggregateFunction<Long, DwellTrigger.Sta
 
         public long fixesInside;
         public long fixes;
-        public long qualifyingPings;
+        /** Whether the current stretch has already fired. */
+        public boolean fired;
 
         /** The result at the latest ping: the stay's start if that ping is the trigger. */
         public Long triggeredStayStartTs;
@@ -82,7 +83,7 @@ public final class DwellTrigger extends AggregateFunction<Long, DwellTrigger.Sta
             stay.stayStartTs = null;
             stay.fixesInside = 0;
             stay.fixes = 0;
-            stay.qualifyingPings = 0;
+            stay.fired = false;
         }
         stay.fixes += 1;
         if (inside) {
@@ -96,11 +97,9 @@ public final class DwellTrigger extends AggregateFunction<Long, DwellTrigger.Sta
                         && stay.stayStartTs != null
                         && ts - stay.stayStartTs >= dwellThresholdMs
                         && stay.fixesInside >= minInsideShare * stay.fixes;
-        if (qualifies) {
-            stay.qualifyingPings += 1;
-            if (stay.qualifyingPings == 1) {
-                stay.triggeredStayStartTs = stay.stayStartTs;
-            }
+        if (qualifies && !stay.fired) {
+            stay.fired = true;
+            stay.triggeredStayStartTs = stay.stayStartTs;
         }
     }
 
