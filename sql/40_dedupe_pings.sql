@@ -4,31 +4,52 @@
 --
 -- A resent copy repeats its ping's customer and event time. An event-time OVER window per
 -- customer hands a customer's pings over in event-time order as the watermark passes them, so
--- the copies of a ping meet there, and FIRST_COPY (flink_jobs/java) only has to remember the
--- event_ids of the customer's latest instant. A dedupe keyed by event_id kept every event_id
--- for the whole state retention, and copying those millions of entries at every checkpoint
--- cost more than the rest of the pipeline. The windows and the trigger wait for the same
--- watermark, so waiting for it here costs them nothing.
+-- the copies of a ping meet there, and the window only has to remember the event_ids of the
+-- customer's latest instant. A dedupe keyed by event_id kept every event_id for the whole state
+-- retention, and copying those millions of entries at every checkpoint cost more than the rest
+-- of the pipeline. The windows and the trigger wait for the same watermark, so waiting for it
+-- here costs them nothing.
+--
+-- The dwell trigger (stage 8, sql/80_dwell_trigger.sql) needs the same pings in the same order,
+-- so the same window answers for it: CUSTOMER_TIMELINE (flink_jobs/java) returns, at each ping,
+-- whether it is the first copy and whether it completes a dwell. An event-time OVER window
+-- keeps every ping in state until the watermark passes it and sets a timer for it; one window
+-- for both costs half as much as one each.
 
-CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS FIRST_COPY
-    AS 'com.pizzario.flink.FirstCopy' LANGUAGE JAVA;
+CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS CUSTOMER_TIMELINE
+    AS 'com.pizzario.flink.CustomerTimeline' LANGUAGE JAVA;
 
--- The clean pings: on time, deduplicated, accurate enough. The windows, the trigger and the
--- archive read them.
+-- Every on-time ping, with what the customer's earlier pings say about it. The dwell rule
+-- watches the accurate pings within the trigger's ring around the shop; a fix is clearly away
+-- when it lies more than two reported accuracies beyond the geofence (at most the exit margin).
+CREATE TEMPORARY VIEW pings_in_customer_order AS
+SELECT *,
+    CUSTOMER_TIMELINE(
+        event_id, ts,
+        accuracy_m <= ${max_accuracy_m} AND distance_to_shop_m <= ${trigger_ring_m},
+        in_geofence, clearly_away,
+        CAST(${session_gap_s} * 1000 AS BIGINT), CAST(${dwell_threshold_s} * 1000 AS BIGINT),
+        CAST(${min_inside_share} AS DOUBLE)
+    ) OVER (
+        PARTITION BY customer_id ORDER BY event_time
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS step
+FROM (
+    SELECT *,
+        distance_to_shop_m > ${geofence_radius_m}
+            + LEAST(${exit_accuracy_factor} * accuracy_m, ${geofence_exit_margin_m}) AS clearly_away
+    FROM pings_enriched
+    WHERE CURRENT_WATERMARK(event_time) IS NULL OR event_time > CURRENT_WATERMARK(event_time)
+);
+
+-- The clean pings: on time, deduplicated, accurate enough. The windows and the archive read
+-- them.
 CREATE TEMPORARY VIEW pings_clean AS
 SELECT
     event_id, customer_id, device_id, ts, lat, lon, accuracy_m, event_time,
     distance_to_shop_m, in_geofence, zone_id, event_day, event_hour
-FROM (
-    SELECT *,
-        FIRST_COPY(event_id, ts) OVER (
-            PARTITION BY customer_id ORDER BY event_time
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-        ) AS first_copy
-    FROM pings_enriched
-    WHERE CURRENT_WATERMARK(event_time) IS NULL OR event_time > CURRENT_WATERMARK(event_time)
-)
-WHERE first_copy AND accuracy_m <= ${max_accuracy_m};
+FROM pings_in_customer_order
+WHERE step.first_copy AND accuracy_m <= ${max_accuracy_m};
 
 -- A ping already behind the watermark when it arrives would be dropped by the OVER window
 -- unseen, and every window and the trigger would drop it as late anyway. The archive keeps it

@@ -1,8 +1,8 @@
 """The dedupe (stage 4) on a local mini cluster: copies go, distinct pings of one instant stay.
 
-FIRST_COPY remembers the event_ids of a customer's latest instant, so the cases that matter are
-a copy that arrives after later pings of the same customer, and two different pings that share
-an instant.
+CUSTOMER_TIMELINE remembers the event_ids of a customer's latest instant, so the cases that
+matter are a copy that arrives after later pings of the same customer, and two different pings
+that share an instant.
 """
 
 from __future__ import annotations

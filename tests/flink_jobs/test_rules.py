@@ -27,11 +27,11 @@ def test_the_shipped_rules_plan_and_keep_their_own_shape() -> None:
     config = load_config()
     plan = check_rules(config, config.paths.offer_rules_sql, config.paths.offer_rules_sql)
     kinds = [kind for kind, _, _ in plan.shape]
-    # the stateful heart of the job: three OVER windows (the dedupe's and the trigger's per
-    # customer, the cap's per offer) and no join (the segment is a stateless lookup); both
-    # offer sinks share one cap
+    # the stateful heart of the job: two OVER windows (one per customer for the dedupe and the
+    # trigger, the cap's per offer) and no join (the segment is a stateless lookup); both offer
+    # sinks share one cap
     assert kinds.count("Deduplicate") == 0
-    assert kinds.count("OverAggregate") == 3
+    assert kinds.count("OverAggregate") == 2
     assert kinds.count("Join") == 0
 
 

@@ -13,13 +13,19 @@ import pytest
 
 from flink_jobs.local import run_on_files
 from pizzario.config import load_config
+from simulator.mall import Rect, load_mall
 from tests.flink_jobs.ping_builders import AT_SHOP
 
 pytestmark = pytest.mark.slow
 
 
-def _records(now_ms: int) -> dict[str, bytes]:
-    """Edge cases by name; each event_id is its name, so a kept record can be found again."""
+def _records(now_ms: int, bounds: Rect) -> dict[str, bytes]:
+    """Edge cases by name; each event_id is its name, so a kept record can be found again.
+
+    Besides the contract's own edges, the cases cover ways of writing a valid ping that the two
+    sides must read alike: escapes, unusual numbers, field order, a repeated field, values
+    exactly on the map's edges.
+    """
     lat, lon = AT_SHOP
 
     def ping(name: str, **changes: object) -> str:
@@ -46,6 +52,18 @@ def _records(now_ms: int) -> dict[str, bytes]:
         "json-array": json.dumps([1, 2, 3]),
         "empty-line": "",
         "truncated": ping("truncated")[:40],
+        "compact": json.dumps(json.loads(ping("compact")), separators=(",", ":")),
+        "reordered": json.dumps(dict(reversed(json.loads(ping("reordered")).items()))),
+        "escaped-id": ping("escaped-id").replace('"escaped-id"', '"escaped\\u002did"'),
+        "non-ascii-device": ping("non-ascii-device", device_id="téléphone"),
+        "exponent-latitude": ping("exponent-latitude").replace(f"{lat!r}", f"{lat * 10!r}e-1"),
+        "long-fraction-longitude": ping("long-fraction-longitude", lon=lon + 1e-13),
+        "integer-accuracy": ping("integer-accuracy", accuracy_m=5),
+        "negative-zero-accuracy": ping("negative-zero-accuracy", accuracy_m=-0.0),
+        "repeated-latitude": ping("repeated-latitude")[:-1] + f', "lat": {lat!r}}}',
+        "on-the-lower-edges": ping("on-the-lower-edges", lat=bounds.min_lat, lon=bounds.min_lon),
+        "on-the-upper-edge": ping("on-the-upper-edge", lat=bounds.max_lat),
+        "leading-zero-latitude": ping("leading-zero-latitude").replace(f"{lat!r}", f"0{lat!r}"),
     }
     records = {name: line.encode() for name, line in lines.items()}
     # Not UTF-8: the 'json' format cannot decode it, so it must be dead-lettered.
@@ -68,6 +86,8 @@ EXPECTED_REASONS = {
     "empty-line": "not a JSON object",
     "truncated": "not a JSON object",
     "invalid-utf8": "not a JSON object",
+    "on-the-upper-edge": "lat/lon off the map or not finite",
+    "leading-zero-latitude": "not a JSON object",
 }
 
 
@@ -78,7 +98,8 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
     config = dataclasses.replace(
         config, offers=dataclasses.replace(config.offers, max_clock_skew_s=3 * 86_400)
     )
-    records = _records(int(time.time() * 1000) - 3_600_000)
+    bounds = load_mall(config.paths.mall_json).bounds
+    records = _records(int(time.time() * 1000) - 3_600_000, bounds)
     (tmp_path / "pings.jsonl").write_bytes(b"\n".join(records.values()) + b"\n")
     result = run_on_files(config, tmp_path / "pings.jsonl", tmp_path / "out")
 
@@ -94,4 +115,7 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
     assert {name: reason for name, (_, reason) in placed.items() if reason} == EXPECTED_REASONS
     assert {name for name, (is_kept, _) in placed.items() if is_kept} == {
         "plain", "extra-field", "numbers-as-strings", "integral-float-ts", "trailing-text",
+        "compact", "reordered", "escaped-id", "non-ascii-device", "exponent-latitude",
+        "long-fraction-longitude", "integer-accuracy", "negative-zero-accuracy",
+        "repeated-latitude", "on-the-lower-edges",
     }  # fmt: skip
