@@ -29,7 +29,7 @@ SELECT *,
         accuracy_m <= ${max_accuracy_m} AND distance_to_shop_m <= ${trigger_ring_m},
         in_geofence, clearly_away,
         CAST(${session_gap_s} * 1000 AS BIGINT), CAST(${dwell_threshold_s} * 1000 AS BIGINT),
-        CAST(${min_inside_share} AS DOUBLE)
+        ${min_inside_share}
     ) OVER (
         PARTITION BY customer_id ORDER BY event_time
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from flink_jobs.params import mall_params, opt_out_params, sql_number, sql_string, with_options
+from flink_jobs.params import (
+    mall_params,
+    opt_out_params,
+    sql_double,
+    sql_number,
+    sql_string,
+    with_options,
+)
 from flink_jobs.pipeline import STAGE_FILES, stage_paths
 from flink_jobs.rendering import (
     SqlTemplateError,
@@ -46,6 +53,17 @@ def test_literals_are_quoted_and_numbers_never_use_exponents() -> None:
         sql_number(float("nan"))
 
 
+@pytest.mark.parametrize("value", [12.9969856, 77.6961893, 20.0, 0.5, 1e-05, 6_371_008.8, -3.25])
+def test_doubles_are_double_literals_that_read_back_to_the_same_bits(value: float) -> None:
+    # Flink reads a number with an exponent as DOUBLE, and Python's float() reads SQL's
+    # exponent notation the same way, so the literal round-trips exactly.
+    text = sql_double(value)
+    assert "e" in text.lower()
+    assert float(text) == value
+    with pytest.raises(ValueError):
+        sql_double(float("inf"))
+
+
 def test_an_empty_opt_out_list_excludes_nobody() -> None:
     assert opt_out_params([]) == {"opted_out_customer_ids": "-1"}
     assert opt_out_params([7, 3, 7]) == {"opted_out_customer_ids": "3, 7"}
@@ -56,7 +74,7 @@ def test_the_zone_lookup_lists_every_zone_in_layout_order() -> None:
     case = mall_params(mall)["zone_of_lat_lon"]
     positions = [case.index(f"THEN '{zone.id}'") for zone in mall.zones]
     assert positions == sorted(positions) and len(positions) == len(mall.zones)
-    assert mall_params(mall)["geofence_radius_m"] == "20"
+    assert mall_params(mall)["geofence_radius_m"] == "20.0E0"
 
 
 def test_every_stage_renders_with_the_rules_before_the_cap(tmp_path: Path) -> None:
