@@ -16,7 +16,7 @@ cold start; the later rounds' median is the steady state.
 
 Run it on a running stack (``make up``) with free task slots:
 
-    .venv/bin/python bench/pipeline_throughput.py [--pings 2000000] [--rounds 3]
+    .venv/bin/python bench/pipeline_throughput.py [--pings 2000000] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -168,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pings", type=int, default=2_000_000, help="backlog size")
     parser.add_argument(
-        "--rounds", type=int, default=3,
-        help="drains of the backlog by each job; the first is the cold start (default 3)",
+        "--rounds", type=int, default=5,
+        help="drains of the backlog by each job; the first is the cold start (default 5)",
     )  # fmt: skip
     args = parser.parse_args(argv)
     if args.rounds < 1:
