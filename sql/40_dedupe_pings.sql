@@ -13,8 +13,8 @@
 -- The dwell trigger (stage 8, sql/80_dwell_trigger.sql) needs the same pings in the same order,
 -- so the same window answers for it: CUSTOMER_TIMELINE (flink_jobs/java) returns, at each ping,
 -- whether it is the first copy and whether it completes a dwell. An event-time OVER window
--- keeps every ping in state until the watermark passes it and sets a timer for it; one window
--- for both costs half as much as one each.
+-- keeps every ping in state until the watermark passes it and sets a timer for it; a second
+-- window for the trigger repeated that for most pings and added a hand-over between tasks.
 
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS CUSTOMER_TIMELINE
     AS 'com.pizzario.flink.CustomerTimeline' LANGUAGE JAVA;

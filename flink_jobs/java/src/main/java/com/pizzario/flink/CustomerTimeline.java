@@ -23,7 +23,8 @@ import java.io.Serializable;
  *
  * <p>Both answers need the customer's pings in event-time order, and an event-time OVER window
  * is costly per ping: it keeps each ping in state until the watermark passes it and sets a
- * timer for it. One window that answers both costs half as much as a window for each.
+ * timer for it. One window that answers both spares a second window and a hand-over between
+ * tasks.
  *
  * <p>The accumulator is a RAW value: the heap state backend then keeps the Java object itself,
  * where a structured type would be converted from and to its row form at every ping.
