@@ -22,7 +22,6 @@ __all__ = [
     "opt_out_params",
     "pipeline_params",
     "sql_double",
-    "sql_number",
     "sql_string",
     "trigger_params",
     "with_options",
@@ -31,15 +30,6 @@ __all__ = [
 def sql_string(value: str) -> str:
     """A SQL string literal (single quotes doubled)."""
     return "'" + value.replace("'", "''") + "'"
-
-
-def sql_number(value: float) -> str:
-    """A finite number as SQL text, without exponent notation (Flink would read it as DOUBLE)."""
-    if not math.isfinite(value):
-        raise ValueError(f"not a finite number: {value!r}")
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.10f}".rstrip("0")
 
 
 def sql_double(value: float) -> str:
