@@ -32,7 +32,7 @@ public final class CopyFilter implements Serializable {
         }
         if (latestTs == null || ts > latestTs) {
             latestTs = ts;
-            eventIdsAtLatestTs = new ArrayList<>(1);
+            eventIdsAtLatestTs.clear();
         }
         if (eventIdsAtLatestTs.contains(eventId)) {
             return false;
