@@ -134,7 +134,7 @@ def check_drained(vertices: list[dict], backlog: int) -> None:
     job's committed offsets would finish early and look fast.
     """
     for vertex in vertices:
-        if vertex["name"].startswith("Source: mall_pings"):
+        if vertex["name"].startswith("Source: ping_records"):
             emitted = vertex.get("metrics", {}).get("write-records", 0)
             if emitted < (1 - LATE_SHARE_ALLOWED) * backlog:
                 raise SystemExit(

@@ -44,22 +44,17 @@ def cluster_connectors(config: Config, *, bounded: bool = False) -> SinkAndSourc
     """
     kafka, search, pipeline = config.kafka, config.elasticsearch, config.pipeline
 
-    def ping_source(value_format: str, group_suffix: str) -> dict[str, str]:
-        options = {
-            "connector": "kafka",
-            "topic": kafka.ping_topic,
-            "properties.bootstrap.servers": kafka.bootstrap,
-            "properties.group.id": f"{pipeline.consumer_group}{group_suffix}",
-            # Resume where the group left off; a new group starts at the beginning of the topic.
-            "scan.startup.mode": "group-offsets",
-            "properties.auto.offset.reset": "earliest",
-            "format": value_format,
-        }
-        if value_format == "json":
-            options["json.ignore-parse-errors"] = "true"
-        if bounded:
-            options["scan.bounded.mode"] = "latest-offset"
-        return options
+    ping_source = {
+        "connector": "kafka",
+        "topic": kafka.ping_topic,
+        "properties.bootstrap.servers": kafka.bootstrap,
+        "properties.group.id": pipeline.consumer_group,
+        # Resume where the group left off; a new group starts at the beginning of the topic.
+        "scan.startup.mode": "group-offsets",
+        "properties.auto.offset.reset": "earliest",
+    }
+    if bounded:
+        ping_source["scan.bounded.mode"] = "latest-offset"
 
     def index_sink(index: str) -> dict[str, str]:
         return {
@@ -74,8 +69,7 @@ def cluster_connectors(config: Config, *, bounded: bool = False) -> SinkAndSourc
         }
 
     return SinkAndSourceOptions(
-        ping_json_source=ping_source("json", ""),
-        ping_line_source=ping_source("raw", "-lines"),
+        ping_source=ping_source,
         dead_letter_sink={
             "connector": "kafka",
             "topic": kafka.dead_letter_topic,
@@ -112,18 +106,11 @@ def file_connectors(
 ) -> SinkAndSourceOptions:
     """Read pings from one JSON-lines file and write every sink under ``output_dir/<sink>/``."""
 
-    def ping_source(value_format: str) -> dict[str, str]:
-        options = {"connector": "filesystem", "path": str(pings_jsonl), "format": value_format}
-        if value_format == "json":
-            options["json.ignore-parse-errors"] = "true"
-        return options
-
     def json_sink(name: str) -> dict[str, str]:
         return {"connector": "filesystem", "path": str(output_dir / name), "format": "json"}
 
     return SinkAndSourceOptions(
-        ping_json_source=ping_source("json"),
-        ping_line_source=ping_source("raw"),
+        ping_source={"connector": "filesystem", "path": str(pings_jsonl)},
         dead_letter_sink=json_sink("dead_letters"),
         archive_sink=_archive_sink(output_dir / "archive"),
         footfall_sink=json_sink("footfall"),

@@ -55,8 +55,8 @@ def with_options(options: Mapping[str, str]) -> str:
 class SinkAndSourceOptions:
     """Connector options of every external table (see :mod:`flink_jobs.connectors`)."""
 
-    ping_json_source: Mapping[str, str]
-    ping_line_source: Mapping[str, str]
+    # the ping topic or file; stage 1 adds its format
+    ping_source: Mapping[str, str]
     dead_letter_sink: Mapping[str, str]
     archive_sink: Mapping[str, str]
     footfall_sink: Mapping[str, str]

@@ -1,11 +1,12 @@
 -- Stage 1: ingest the ping topic with event-time watermarks.
 --
--- The topic is read twice in the same job. `mall_pings` uses the fast 'json' format and feeds
--- the pipeline; it silently skips lines that are not JSON or carry a mistyped field.
--- `mall_ping_lines` reads the same records as raw bytes so that stage 2 can send exactly those
--- records to the dead-letter topic with a reason.
+-- The 'pizzario-ping' format (flink_jobs/java, PingFormatFactory) reads each record once and
+-- checks it against the ping contract (DESIGN.md). A valid ping fills the contract's columns;
+-- any other record, even one that is not JSON, keeps its text in `record` and the first rule it
+-- breaks in `rejection`, which stage 2 sends to the dead-letter topic. So every record lands on
+-- exactly one side, and no record can fail the job.
 
-CREATE TABLE mall_pings (
+CREATE TABLE ping_records (
     event_id    STRING,
     customer_id BIGINT,
     device_id   STRING,
@@ -13,24 +14,24 @@ CREATE TABLE mall_pings (
     lat         DOUBLE,
     lon         DOUBLE,
     accuracy_m  DOUBLE,
+    -- NULL for a valid ping
+    rejection   STRING,
+    record      STRING,
+    rejected_at BIGINT,
     -- Flink 1.20 fails the whole job on a NULL rowtime in the watermark operator, before any
-    -- WHERE, and one ping stamped far in the future would drag the watermark ahead and make
-    -- every honest ping late. Such pings get epoch 0 here (too late for any window) and stage 2
-    -- rejects them.
-    event_time AS TO_TIMESTAMP_LTZ(
-        CASE
-            WHEN ts BETWEEN UNIX_TIMESTAMP() * 1000 - ${max_past_skew_ms}
-                        AND UNIX_TIMESTAMP() * 1000 + ${max_future_skew_ms} THEN ts
-            ELSE 0
-        END, 3),
+    -- WHERE, and a ping stamped far in the future would drag the watermark ahead and make every
+    -- honest ping late. Rejected records (those included) get epoch 0: too late for any window.
+    event_time AS TO_TIMESTAMP_LTZ(CASE WHEN rejection IS NULL THEN ts ELSE 0 END, 3),
     WATERMARK FOR event_time AS event_time - INTERVAL '${out_of_orderness_s}' SECOND(3)
 ) WITH (
-    ${ping_json_source}
-);
-
-CREATE TABLE mall_ping_lines (
-    -- bytes, not text: stage 2 decodes exactly the bytes the 'json' format decodes
-    line BYTES
-) WITH (
-    ${ping_line_source}
+    ${ping_source},
+    'format' = 'pizzario-ping',
+    -- the map: south and west edges on it, north and east edges off it
+    'pizzario-ping.min-latitude' = '${min_lat}',
+    'pizzario-ping.max-latitude' = '${max_lat}',
+    'pizzario-ping.min-longitude' = '${min_lon}',
+    'pizzario-ping.max-longitude' = '${max_lon}',
+    -- how far a ping's ts may be from the clock when the record is read
+    'pizzario-ping.max-past-skew' = '${max_past_skew_ms} ms',
+    'pizzario-ping.max-future-skew' = '${max_future_skew_ms} ms'
 );

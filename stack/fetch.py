@@ -59,9 +59,11 @@ def _destinations(layout: Layout) -> dict[str, Path]:
 
 
 def functions_digest(project: Path = FUNCTIONS_PROJECT) -> str:
-    """Digest of the functions project's pom and sources: a change means a rebuild."""
+    """Digest of the functions project's pom and sources (code and resources): a change means a
+    rebuild."""
     digest = hashlib.sha256()
-    for path in sorted([project / "pom.xml", *(project / "src").rglob("*.java")]):
+    sources = (path for path in (project / "src").rglob("*") if path.is_file())
+    for path in sorted([project / "pom.xml", *sources]):
         digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

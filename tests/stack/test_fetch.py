@@ -108,7 +108,13 @@ def test_functions_digest_follows_the_sources(tmp_path: Path) -> None:
     before = functions_digest(project)
     assert functions_digest(project) == before
     source.write_text("class Rejection { int rule; }")
-    assert functions_digest(project) != before
+    changed = functions_digest(project)
+    assert changed != before
+    # a resource, such as the service file that registers a table format, counts too
+    service = project / "src" / "main" / "resources" / "META-INF" / "services" / "Factory"
+    service.parent.mkdir(parents=True)
+    service.write_text("Rejection\n")
+    assert functions_digest(project) != changed
 
 
 def test_a_rebuilt_functions_jar_replaces_the_installed_one_even_at_equal_size(

@@ -1,0 +1,110 @@
+package com.pizzario.flink;
+
+import java.io.Serializable;
+
+import org.apache.flink.table.data.RowData;
+import org.apache.flink.table.types.logical.BigIntType;
+import org.apache.flink.table.types.logical.DoubleType;
+import org.apache.flink.table.types.logical.LogicalType;
+import org.apache.flink.table.types.logical.RowType;
+import org.apache.flink.table.types.logical.VarCharType;
+
+/**
+ * The ping contract of DESIGN.md: the fields a ping must carry, and the first rule a decoded
+ * ping breaks, in a fixed order so that a record always gets the same reason.
+ */
+public final class PingContract implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** The contract's fields, in the order of {@link #ROW_TYPE}. */
+    static final String[] FIELD_NAMES = {
+        "event_id", "customer_id", "device_id", "ts", "lat", "lon", "accuracy_m"
+    };
+
+    /** A ping as the JSON decoder reads it: every field nullable, numbers as BIGINT/DOUBLE. */
+    static final RowType ROW_TYPE = RowType.of(
+            new LogicalType[] {
+                new VarCharType(VarCharType.MAX_LENGTH), new BigIntType(),
+                new VarCharType(VarCharType.MAX_LENGTH), new BigIntType(),
+                new DoubleType(), new DoubleType(), new DoubleType()
+            },
+            FIELD_NAMES);
+
+    private static final int EVENT_ID = 0;
+    private static final int DEVICE_ID = 2;
+    private static final int TS = 3;
+    private static final int LAT = 4;
+    private static final int LON = 5;
+    private static final int ACCURACY_M = 6;
+
+    /** The reason for a field of the contract that is missing or unreadable, by field. */
+    static final String[] FIELD_REASONS = {
+        "event_id missing",
+        "customer_id missing or not an integer",
+        "device_id missing",
+        "ts missing or not an integer",
+        "lat/lon missing or not numbers",
+        "lat/lon missing or not numbers",
+        "accuracy_m missing or not a number"
+    };
+
+    static final String NOT_AN_OBJECT = "not a JSON object";
+
+    private final double minLat;
+    private final double maxLat;
+    private final double minLon;
+    private final double maxLon;
+    private final long maxPastSkewMs;
+    private final long maxFutureSkewMs;
+
+    /**
+     * @param minLat the map's southern edge (inclusive); the northern edge is exclusive
+     * @param minLon the map's western edge (inclusive); the eastern edge is exclusive
+     * @param maxPastSkewMs how far behind the clock a ping's ts may be
+     * @param maxFutureSkewMs how far ahead of the clock a ping's ts may be
+     */
+    public PingContract(
+            double minLat,
+            double maxLat,
+            double minLon,
+            double maxLon,
+            long maxPastSkewMs,
+            long maxFutureSkewMs) {
+        this.minLat = minLat;
+        this.maxLat = maxLat;
+        this.minLon = minLon;
+        this.maxLon = maxLon;
+        this.maxPastSkewMs = maxPastSkewMs;
+        this.maxFutureSkewMs = maxFutureSkewMs;
+    }
+
+    /** The first rule the decoded ping breaks when checked at {@code checkedAtMs}, or NULL. */
+    public String rejection(RowData ping, long checkedAtMs) {
+        for (int field = 0; field < FIELD_NAMES.length; field++) {
+            if (ping.isNullAt(field)
+                    || ((field == EVENT_ID || field == DEVICE_ID)
+                            // the decoder's strings hold a java.lang.String: no copy here
+                            && ping.getString(field).toString().isEmpty())) {
+                return FIELD_REASONS[field];
+            }
+        }
+        double lat = ping.getDouble(LAT);
+        double lon = ping.getDouble(LON);
+        // Written so that NaN fails every comparison and lands here.
+        if (!(lat >= minLat && lat < maxLat && lon >= minLon && lon < maxLon)) {
+            return "lat/lon off the map or not finite";
+        }
+        if (!(ping.getDouble(ACCURACY_M) >= 0)) {
+            return "accuracy_m negative or not finite";
+        }
+        long ts = ping.getLong(TS);
+        if (ts < checkedAtMs - maxPastSkewMs) {
+            return "ts too far in the past";
+        }
+        if (ts > checkedAtMs + maxFutureSkewMs) {
+            return "ts in the future";
+        }
+        return null;
+    }
+}
