@@ -103,7 +103,8 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
     (tmp_path / "pings.jsonl").write_bytes(b"\n".join(records.values()) + b"\n")
     result = run_on_files(config, tmp_path / "pings.jsonl", tmp_path / "out")
 
-    kept = {row["event_id"] for row in result["archive"]}
+    archived = {row["event_id"]: row for row in result["archive"]}
+    kept = set(archived)
     # The dead-letter record is the original, decoded as UTF-8 with replacement characters.
     reasons = {row["record"]: row["reason"] for row in result["dead_letters"]}
     placed = {
@@ -119,3 +120,11 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
         "long-fraction-longitude", "integer-accuracy", "negative-zero-accuracy",
         "repeated-latitude", "on-the-lower-edges",
     }  # fmt: skip
+
+    # The archive keeps each value exactly as read: text byte for byte, doubles to the last bit.
+    lat, lon = AT_SHOP
+    assert archived["non-ascii-device"]["device_id"] == "téléphone"
+    assert archived["long-fraction-longitude"]["lon"] == lon + 1e-13
+    assert (archived["plain"]["lat"], archived["plain"]["lon"]) == (lat, lon)
+    assert archived["on-the-lower-edges"]["lat"] == bounds.min_lat
+    assert archived["integer-accuracy"]["accuracy_m"] == 5.0
