@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         reader.join(timeout=10)
     finally:
         cancel_job(job_id, config)
-        drop_sandbox(config)
+        drop_sandbox(config, remove_files=True)
 
     if not received:
         raise SystemExit("no offers arrived; see the Flink web UI and the job's log")

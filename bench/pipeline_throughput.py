@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"full {backlog / full_s:,.0f} pings/s", flush=True)  # fmt: skip
             rounds.append((passthrough_s, full_s))
     finally:
-        drop_sandbox(config)
+        drop_sandbox(config, remove_files=True)
     cores, parallelism = os.cpu_count(), config.flink.parallelism
     print(f"\nbacklog {backlog:,} pings, parallelism {parallelism}, {cores} cores")
     _print_rates(backlog, rounds)

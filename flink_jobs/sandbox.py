@@ -7,8 +7,10 @@ real topics, indices and the running pipeline alone.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-from pizzario.config import Config, load_config
+from pizzario.config import REPO_ROOT, Config, load_config
 
 __all__ = ["drop_sandbox", "enter_sandbox", "free_slots", "sandbox_environment"]
 
@@ -60,8 +62,12 @@ def free_slots(config: Config, *, wait_for: int = 0, timeout_s: float = 60.0) ->
         time.sleep(1)
 
 
-def drop_sandbox(config: Config) -> None:
-    """Delete a sandbox's topics and indices (best effort: a leftover is only disk space)."""
+def drop_sandbox(config: Config, *, remove_files: bool = False) -> None:
+    """Delete a sandbox's topics and indices (best effort: a leftover is only disk space).
+
+    With ``remove_files``, also delete its output and state folders, as made by
+    :func:`enter_sandbox`: a benchmark's archive and checkpoints run to gigabytes per run.
+    """
     from kafka import KafkaAdminClient
 
     kafka = config.kafka
@@ -76,6 +82,13 @@ def drop_sandbox(config: Config) -> None:
     search = config.elasticsearch
     for index in (search.offers_index, search.visits_index, search.footfall_index):
         requests.delete(f"{search.url}/{index}", timeout=10)
+    paths = config.paths
+    # only a sandbox's own folder: never the checkout's out/ and .state/ (the stack's data)
+    if remove_files and paths.output_dir.parent == paths.state_dir.parent != REPO_ROOT:
+        for folder in (paths.output_dir, paths.state_dir):
+            shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):  # the folder enter_sandbox made, once it is empty
+            paths.output_dir.parent.rmdir()
 
 
 def enter_sandbox(prefix: str) -> Config:

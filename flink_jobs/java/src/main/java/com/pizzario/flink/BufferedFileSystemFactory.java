@@ -1,6 +1,5 @@
 package com.pizzario.flink;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 
@@ -48,12 +47,6 @@ public final class BufferedFileSystemFactory implements FileSystemFactory {
         @Override
         public LocalRecoverableWriter createRecoverableWriter() {
             return new BufferedRecoverableWriter(this);
-        }
-
-        @Override
-        public File pathToFile(Path path) {
-            // the scheme names this file system; the file is the path's local part
-            return super.pathToFile(new Path(path.toUri().getPath()));
         }
     }
 
