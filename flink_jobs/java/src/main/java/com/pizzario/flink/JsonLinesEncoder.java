@@ -3,7 +3,9 @@ package com.pizzario.flink;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonFactory;
@@ -25,6 +27,12 @@ public final class JsonLinesEncoder implements SerializationSchema<RowData> {
 
     private static final long serialVersionUID = 1L;
 
+    /** The column types {@link #writeValue} has a case for. */
+    private static final Set<LogicalTypeRoot> WRITTEN_TYPES = EnumSet.of(
+            LogicalTypeRoot.CHAR, LogicalTypeRoot.VARCHAR, LogicalTypeRoot.BOOLEAN,
+            LogicalTypeRoot.TINYINT, LogicalTypeRoot.SMALLINT, LogicalTypeRoot.INTEGER,
+            LogicalTypeRoot.BIGINT, LogicalTypeRoot.FLOAT, LogicalTypeRoot.DOUBLE);
+
     private final RowType rowType;
     private final LogicalTypeRoot[] types;
 
@@ -37,25 +45,13 @@ public final class JsonLinesEncoder implements SerializationSchema<RowData> {
         List<RowType.RowField> fields = rowType.getFields();
         this.types = new LogicalTypeRoot[fields.size()];
         for (int field = 0; field < types.length; field++) {
-            LogicalTypeRoot type = fields.get(field).getType().getTypeRoot();
-            switch (type) {
-                case CHAR:
-                case VARCHAR:
-                case BOOLEAN:
-                case TINYINT:
-                case SMALLINT:
-                case INTEGER:
-                case BIGINT:
-                case FLOAT:
-                case DOUBLE:
-                    types[field] = type;
-                    break;
-                default:
-                    throw new ValidationException(String.format(
-                            "The '%s' format writes strings, booleans and numbers (not"
-                                    + " DECIMAL); column '%s' is %s.",
-                            JsonLinesFormatFactory.IDENTIFIER, fields.get(field).getName(),
-                            fields.get(field).getType()));
+            RowType.RowField column = fields.get(field);
+            types[field] = column.getType().getTypeRoot();
+            if (!WRITTEN_TYPES.contains(types[field])) {
+                throw new ValidationException(String.format(
+                        "The '%s' format writes strings, booleans, integers and floating-point"
+                                + " numbers; column '%s' is %s.",
+                        JsonLinesFormatFactory.IDENTIFIER, column.getName(), column.getType()));
             }
         }
     }
@@ -125,7 +121,7 @@ public final class JsonLinesEncoder implements SerializationSchema<RowData> {
             case FLOAT:
                 generator.writeNumber(row.getFloat(field));
                 break;
-            default:
+            default: // DOUBLE, the last of WRITTEN_TYPES
                 generator.writeNumber(row.getDouble(field));
         }
     }
