@@ -67,9 +67,14 @@ def job_settings(config: Config, time_zone: str) -> dict[str, str]:
         "execution.checkpointing.interval": f"{flink.checkpoint_interval_ms} ms",
         "execution.checkpointing.mode": "EXACTLY_ONCE",
         "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
-        "restart-strategy.type": "fixed-delay",
-        "restart-strategy.fixed-delay.attempts": str(pipeline.restart_attempts),
-        "restart-strategy.fixed-delay.delay": f"{pipeline.restart_delay_s} s",
+        # Unbounded attempts: a fixed number of them gave up on a TaskManager that took longer
+        # to come back than the attempts lasted, and every offer after that was lost.
+        "restart-strategy.type": "exponential-delay",
+        "restart-strategy.exponential-delay.initial-backoff": (
+            f"{pipeline.restart_initial_delay_s} s"
+        ),
+        "restart-strategy.exponential-delay.max-backoff": f"{pipeline.restart_max_delay_s} s",
+        "restart-strategy.exponential-delay.attempts-before-reset-backoff": str(2**31 - 1),
         # Bounds the dedupe, cap, OVER and join state; the cap needs it to outlast a day.
         "table.exec.state.ttl": f"{pipeline.state_ttl_h} h",
         "table.exec.source.idle-timeout": f"{offers.source_idle_timeout_s} s",

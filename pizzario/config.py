@@ -81,7 +81,10 @@ class FlinkSettings:
 
     rest_url: str = "http://127.0.0.1:8081"
     parallelism: int = 2
-    task_slots: int = 2
+    # Room for two pipelines at the default parallelism side by side (a person's demo job and
+    # a test's sandboxed one) plus their Elasticsearch indexers; slots share the TaskManager's
+    # heap, so more slots cost no memory until a job uses them.
+    task_slots: int = 8
     checkpoint_interval_ms: int = 2_000
 
     @property
@@ -127,8 +130,10 @@ class PipelineSettings:
     transactional_id_prefix: str = "pizzario-offers"
     # The frequency cap must remember a customer for a whole day, so state lives a bit longer.
     state_ttl_h: int = 26
-    restart_attempts: int = 10
-    restart_delay_s: int = 5
+    # A job restarts for as long as it takes (a TaskManager coming back, a broker restarting),
+    # waiting longer after each failure in a row, up to the maximum.
+    restart_initial_delay_s: int = 1
+    restart_max_delay_s: int = 30
     savepoint_timeout_s: int = 120
 
 
