@@ -1,6 +1,7 @@
 """The Flink 1.20 standalone cluster from PyFlink's own distribution, and job submission.
 
-The cluster runs from ``pyflink/bin/start-cluster.sh`` with a generated FLINK_CONF_DIR in
+The cluster runs from ``pyflink/bin/`` (the JobManager's daemon script, and the TaskManager in
+the foreground under :mod:`stack.supervise`) with a generated FLINK_CONF_DIR in
 the state folder, so the installation itself is never edited (except lib/, where fetch puts
 the connector jars). Jobs are submitted with ``pyflink/bin/flink run -py``:
 :func:`run_python_job` does that and returns the job id.
@@ -22,7 +23,7 @@ import requests
 
 from pizzario import Config, load_config
 from stack.layout import Layout, find_java17, pyflink_home
-from stack.process import stop_pids
+from stack.process import read_pids, running, start_background, stop_pids
 from stack.render import flink_config_yaml
 from stack.service import Health, Service, StackError
 
@@ -38,6 +39,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _JOB_ID = re.compile(r"JobID\s+([0-9a-f]{32})")
+TASKMANAGER_RESOURCE_ID = "pizzario-taskmanager-1"
 _TERMINAL = frozenset({"CANCELED", "FAILED", "FINISHED"})
 _JVM_OPTS = re.compile(r"^\s*all:\s*(--add-.*)$", re.MULTILINE)
 
@@ -65,6 +67,14 @@ def flink_settings(config: Config, layout: Layout, flink_home: Path) -> dict[str
         "taskmanager.host": host,
         "taskmanager.bind-host": host,
         "taskmanager.numberOfTaskSlots": config.flink.task_slots,
+        # The supervisor starts a dead TaskManager again under the same id: the ResourceManager
+        # then replaces the old registration at once instead of waiting for its heartbeat to
+        # time out, and the jobs get their slots back within seconds.
+        "taskmanager.resource-id": TASKMANAGER_RESOURCE_ID,
+        # Under the supervisor the TaskManager runs in the foreground: its stdout and stderr go
+        # to the .out and .err files beside its log, as with the daemon scripts, not to the
+        # supervisor's console file.
+        "env.stdout-err.redirect-to-file": True,
         "taskmanager.memory.process.size": f"{config.stack.flink_taskmanager_memory_mb}m",
         # The jobs keep their state on the heap (the default hashmap backend); managed memory
         # serves RocksDB, batch operators and Python UDFs, none of which they use, and its
@@ -100,7 +110,7 @@ def write_flink_conf(config: Config, layout: Layout) -> Path:
         shutil.copy2(source, conf / source.name)
     (conf / "config.yaml").write_text(flink_config_yaml(flink_settings(config, layout, flink_home)))
     (conf / "masters").write_text(f"{config.flink.rest_host}:{config.flink.rest_port}\n")
-    # "localhost" makes start-cluster.sh start the TaskManager here rather than over ssh.
+    # For Flink's own scripts (stop-cluster.sh and the like): the TaskManager is on this host.
     (conf / "workers").write_text("localhost\n")
     for part in ("log", "run", "tmp", "checkpoints", "savepoints"):
         (layout.service_dir("flink") / part).mkdir(parents=True, exist_ok=True)
@@ -126,10 +136,14 @@ def flink_environment(config: Config | None = None, layout: Layout | None = None
 
 
 class FlinkService(Service):
-    """JobManager (REST on 127.0.0.1:8081 by default) and one TaskManager."""
+    """JobManager (REST on 127.0.0.1:8081 by default) and one supervised TaskManager.
+
+    The JobManager runs as Flink's own daemon (``jobmanager.sh start``); the TaskManager runs
+    in the foreground under :mod:`stack.supervise`, which starts it again when it dies.
+    """
 
     name = "flink"
-    # start-cluster.sh returns once both daemons are forked; this is plenty.
+    # jobmanager.sh returns once the daemon is forked; this is plenty.
     start_script_timeout_s: float = 120.0
 
     @property
@@ -158,7 +172,19 @@ class FlinkService(Service):
 
     @property
     def _start_script(self) -> Path:
-        return pyflink_home() / "bin" / "start-cluster.sh"
+        return pyflink_home() / "bin" / "jobmanager.sh"
+
+    @property
+    def supervisor_log(self) -> Path:
+        """The supervisor's own lines: each TaskManager start, exit and restart."""
+        return self.layout.log_dir(self.name) / "taskmanager-supervisor.log"
+
+    def taskmanager_pid(self) -> int | None:
+        """The running TaskManager's pid (it changes when the supervisor restarts it)."""
+        pid_file = self.state_dir / "run" / "flink-pizzario-taskexecutor.pid"
+        pids = read_pids(pid_file) if pid_file.is_file() else []
+        live = [pid for pid in pids if running(pid)]
+        return live[-1] if live else None
 
     def _recorded_pids(self) -> list[int]:
         # flink-daemon.sh records each daemon's pid in env.pid.dir as it forks it.
@@ -173,14 +199,14 @@ class FlinkService(Service):
         write_flink_conf(self.config, self.layout)
         for stale in (self.state_dir / "run").glob("*.pid"):
             stale.unlink()
+        env = self.java_env() | {
+            "FLINK_CONF_DIR": str(self.layout.flink_conf_dir),
+            "FLINK_IDENT_STRING": "pizzario",
+        }
         try:
             result = subprocess.run(
-                [str(self._start_script)],
-                env=self.java_env()
-                | {
-                    "FLINK_CONF_DIR": str(self.layout.flink_conf_dir),
-                    "FLINK_IDENT_STRING": "pizzario",
-                },
+                [str(self._start_script), "start"],
+                env=env,
                 capture_output=True,
                 text=True,
                 timeout=self.start_script_timeout_s,
@@ -189,13 +215,23 @@ class FlinkService(Service):
         except subprocess.TimeoutExpired as error:
             self._stop_recorded()
             raise self.fail(
-                f"start-cluster.sh did not finish in {self.start_script_timeout_s:.0f} s"
+                f"jobmanager.sh did not finish in {self.start_script_timeout_s:.0f} s"
             ) from error
         if result.returncode != 0:
             # The JobManager may run already: stop it, or the next `up` finds its port taken.
             self._stop_recorded()
-            raise self.fail(f"start-cluster.sh failed: {result.stderr.strip()[-300:]}")
-        return self._recorded_pids()
+            raise self.fail(f"jobmanager.sh failed: {result.stderr.strip()[-300:]}")
+        supervisor = start_background(
+            [
+                sys.executable, "-m", "stack.supervise", "--name", "taskmanager",
+                "--state-dir", str(self.state_dir), "--",
+                str(pyflink_home() / "bin" / "taskmanager.sh"), "start-foreground",
+            ],
+            self.supervisor_log,
+            env,
+            cwd=self.state_dir,
+        )  # fmt: skip
+        return [*self._recorded_pids(), supervisor]
 
     def _stop_recorded(self) -> None:
         pids = self._recorded_pids()

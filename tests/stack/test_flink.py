@@ -164,7 +164,7 @@ class _FailingStart(FlinkService):
 
 def _start_script(tmp_path: Path, ending: str) -> Path:
     # Like flink-daemon.sh: the daemon is detached from the script's output, its pid recorded.
-    script = tmp_path / "start-cluster.sh"
+    script = tmp_path / "jobmanager.sh"
     script.write_text(
         "#!/bin/sh\n"
         "sleep 120 >/dev/null 2>&1 &\n"
@@ -178,8 +178,8 @@ def _start_script(tmp_path: Path, ending: str) -> Path:
 @pytest.mark.parametrize(
     ("ending", "timeout_s", "problem"),
     [
-        ("echo 'TaskManager did not start' >&2; exit 1", 60.0, "start-cluster.sh failed: "),
-        ("exec sleep 60", 1.0, "start-cluster.sh did not finish in 1 s"),
+        ("echo 'JobManager did not start' >&2; exit 1", 60.0, "jobmanager.sh failed: "),
+        ("exec sleep 60", 1.0, "jobmanager.sh did not finish in 1 s"),
     ],
 )
 def test_a_failed_cluster_start_stops_the_daemons_it_forked(

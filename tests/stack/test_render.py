@@ -68,11 +68,14 @@ def test_flink_settings_size_the_cluster_from_the_configuration(tmp_path: Path) 
         {
             "PIZZARIO_PATHS_STATE_DIR": str(tmp_path),
             "PIZZARIO_STACK_FLINK_TASKMANAGER_MEMORY_MB": "2048",
+            "PIZZARIO_FLINK_TASK_SLOTS": "3",
         }
     )
     settings = flink_settings(config, Layout.from_config(config), pyflink_home())
     assert settings["rest.port"] == 8081
-    assert settings["taskmanager.numberOfTaskSlots"] == 2
+    assert settings["taskmanager.numberOfTaskSlots"] == 3
+    # a restarted TaskManager takes over its old registration under the same id
+    assert settings["taskmanager.resource-id"] == "pizzario-taskmanager-1"
     assert settings["taskmanager.memory.process.size"] == "2048m"
     assert settings["jobmanager.memory.process.size"] == "1024m"
     assert settings["execution.checkpointing.dir"] == (tmp_path / "flink" / "checkpoints").as_uri()
