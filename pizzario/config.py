@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 __all__ = [
+    "ClockSettings",
     "Config",
     "ElasticsearchSettings",
     "FlinkSettings",
@@ -122,6 +123,19 @@ class OfferSettings:
 
 
 @dataclass(frozen=True)
+class ClockSettings:
+    """What "now" is for the whole product: the wall clock shifted by an offset.
+
+    :mod:`pizzario.clock` reads it; the simulator's default start, the command line's times,
+    the ping check of the Flink job and the offers' ``emitted_at`` all take the same offset.
+    """
+
+    # Seconds added to the wall clock; 0 in production. Set it to play the mall at another hour
+    # (a lunch-time demo at night) or to run the tests at a chosen time of day.
+    offset_s: int = 0
+
+
+@dataclass(frozen=True)
 class PipelineSettings:
     """How the Flink SQL pipeline (flink_jobs/) runs: job name, state lifetimes, delivery."""
 
@@ -181,6 +195,7 @@ class Config:
     elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
     flink: FlinkSettings = field(default_factory=FlinkSettings)
     offers: OfferSettings = field(default_factory=OfferSettings)
+    clock: ClockSettings = field(default_factory=ClockSettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     stack: StackSettings = field(default_factory=StackSettings)
     paths: Paths = field(default_factory=Paths)
