@@ -16,12 +16,14 @@ __all__ = [
     "describe_listener",
     "describe_process",
     "listener_of",
+    "listening_addresses",
     "listening_inodes",
     "owned_by_state_dir",
     "port_open",
     "read_pids",
     "resident_memory_bytes",
     "running",
+    "socket_address",
     "start_background",
     "stop_pids",
     "write_pids",
@@ -74,6 +76,42 @@ def listener_of(port: int) -> tuple[int, str] | None:
         except OSError:  # gone meanwhile, or not ours to read
             continue
     return None
+
+
+def socket_address(hex_address: str) -> tuple[str, int]:
+    """``0100007F:1F90`` (or the 32-digit IPv6 form) as ``("127.0.0.1", 8080)``."""
+    host_hex, port_hex = hex_address.rsplit(":", 1)
+    # /proc writes each 32-bit word of the address in the machine's (little-endian) order.
+    raw = b"".join(bytes.fromhex(host_hex[i : i + 8])[::-1] for i in range(0, len(host_hex), 8))
+    family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
+    return socket.inet_ntop(family, raw), int(port_hex, 16)
+
+
+def listening_addresses(pid: int) -> list[tuple[str, int]]:
+    """The (address, port) pairs on which a process listens for TCP connections.
+
+    IPv4-mapped IPv6 addresses are given in their IPv4 form (``::ffff:127.0.0.1`` is
+    ``127.0.0.1``), so that a check for loopback reads the same for Java's dual-stack sockets.
+    """
+    inodes = set()
+    try:
+        fds = list((Path("/proc") / str(pid) / "fd").iterdir())
+    except OSError:  # gone, or not ours to read
+        return []
+    for fd in fds:
+        with contextlib.suppress(OSError):  # closed meanwhile (the listing's own, for one)
+            target = str(fd.readlink())
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    found = []
+    for table in (Path("/proc/net/tcp"), Path("/proc/net/tcp6")):
+        with contextlib.suppress(OSError):
+            for line in table.read_text().splitlines()[1:]:
+                fields = line.split()
+                if len(fields) >= 10 and fields[3] == _TCP_LISTEN and fields[9] in inodes:
+                    host, port = socket_address(fields[1])
+                    found.append((host.removeprefix("::ffff:"), port))
+    return sorted(found)
 
 
 def describe_process(pid: int, width: int = 80) -> str:
