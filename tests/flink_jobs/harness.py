@@ -39,6 +39,7 @@ __all__ = [
     "checkpoints_completed",
     "collect_outcome",
     "job_details",
+    "job_restarts",
     "read_topic",
     "record_stream",
     "replay",
@@ -270,6 +271,16 @@ def job_details(config: Config, job_id: str) -> dict[str, Any]:
     return dict(response.json())
 
 
+def job_restarts(config: Config, job_id: str) -> int:
+    """How many times the job has restarted (the JobManager's ``numRestarts`` metric)."""
+    response = requests.get(
+        f"{_rest(config)}/jobs/{job_id}/metrics", params={"get": "numRestarts"}, timeout=10
+    )
+    response.raise_for_status()
+    values = [int(metric["value"]) for metric in response.json()]
+    return values[0] if values else 0
+
+
 def checkpoints_completed(config: Config, job_id: str) -> int:
     """How many checkpoints of the job have completed (across restarts)."""
     response = requests.get(f"{_rest(config)}/jobs/{job_id}/checkpoints", timeout=10)
@@ -357,6 +368,10 @@ class Outcome:
             for document in self.indexed_offers
         }
 
+    def customers(self) -> set[int]:
+        """Every customer that the offers topic holds an offer for."""
+        return {int(offer["customer_id"]) for offer in self.offers}
+
     def documents(self, kind: str) -> dict[str, dict[str, Any]]:
         """Visits or footfall documents by id."""
         return {document["_id"]: document for document in getattr(self, kind)}
@@ -387,7 +402,7 @@ def collect_outcome(
     while time.monotonic() < deadline:
         time.sleep(settle_s)
         current = snapshot()
-        if current == last and current[0] == current[1]:
+        if current == last:
             break
         last = current
     return Outcome(
