@@ -56,6 +56,10 @@ HOURLY_PROFILE = (0.10, 0.08, 0.06, 0.05, 0.05, 0.06, 0.08, 0.12, 0.20, 0.30, 0.
 FLAT_PROFILE = (1.0,) * 24
 # About 30 % of the population in the mall at the evening peak with ~40-minute visits.
 DEFAULT_PEAK_ARRIVALS_PER_CUSTOMER_MIN = 0.0075
+# The seed's second stream, for the faults (numpy seeds a stream from [seed, FAULT_STREAM]).
+FAULT_STREAM = 2
+# Unknown visitors' visit numbers start here, apart from the customers' (hex in event ids).
+UNKNOWN_VISIT_BASE = 1 << 32
 # 2026-11-22 13:00 UTC is 18:30 in Bengaluru, near the evening peak: a reference start for
 # reproducible runs (tests, benchmarks).
 EVENING_START_MS = 1_795_352_400_000
@@ -118,7 +122,13 @@ class Simulation:
         self.customers = list(customers)
         self.counts = FaultCounts()
         self.truth: list[TruthStay] = []
+        # Two random streams: the world (who arrives, where they walk, the fixes' noise) and the
+        # faults (unknown visitors, malformed, delayed and resent records). The same seed with
+        # and without faults then simulates the same customers doing the same things; only
+        # what reaches the pipeline differs.
         self.rng = np.random.default_rng(settings.seed)
+        self.fault_rng = np.random.default_rng([settings.seed, FAULT_STREAM])
+        self._known_visits = 0
         run_key = f"{settings.seed}:{settings.start_ms}".encode()
         self.event_prefix = hashlib.blake2b(run_key, digest_size=4).hexdigest()
         self._places = Destinations.of(mall)
@@ -177,13 +187,25 @@ class Simulation:
         profile = settings.hourly_profile
         weight = np.interp(local_hour, np.arange(25), (*profile, profile[0]))
         for arrival_s in candidates[rng.random(count) < weight]:
-            self._plan_visit(float(arrival_s))
+            self._plan_visit(float(arrival_s), unknown=False)
+        # Unknown visitors come on top of the customers, from the fault stream, at the rate
+        # that makes them the configured share of all visitors.
+        share = settings.faults.unknown
+        if share > 0:
+            faults = self.fault_rng
+            count = faults.poisson(peak_per_s * (block_end - block_start) * share / (1 - share))
+            candidates = np.sort(faults.uniform(block_start, block_end, count))
+            local_hour = (candidates / 3600.0 + self._utc_offset_h) % 24.0
+            weight = np.interp(local_hour, np.arange(25), (*profile, profile[0]))
+            for arrival_s in candidates[faults.random(count) < weight]:
+                self._plan_visit(float(arrival_s), unknown=True)
 
-    def _plan_visit(self, arrival_s: float) -> None:
-        rng, counts = self.rng, self.counts
+    def _plan_visit(self, arrival_s: float, *, unknown: bool) -> None:
+        counts = self.counts
+        rng = self.fault_rng if unknown else self.rng
         while self._busy and self._busy[0][0] <= arrival_s:
             self._free.append(heapq.heappop(self._busy)[1])
-        if rng.random() < self.settings.faults.unknown:
+        if unknown:
             customer_index = -1
             customer_id = UNKNOWN_ID_BASE + counts.unknown_visitors
             behaviour = self._unknown_behaviour
@@ -214,9 +236,15 @@ class Simulation:
         counts.visitors += 1
         counts.unknown_visitors += customer_index < 0
         visit = len(self._visit_span)
+        # A visit's number in its event ids counts the customers' visits alone, so that the
+        # unknown visitors of a faulty run leave the customers' event ids as in a clean run.
+        if unknown:
+            label = UNKNOWN_VISIT_BASE + counts.unknown_visitors
+        else:
+            label, self._known_visits = self._known_visits, self._known_visits + 1
         device_id = device_id_for(customer_id)
         self._visit_key.append(str(customer_id).encode())
-        self._visit_head.append((VISIT_ID_TEMPLATE % (self.event_prefix, visit)).encode())
+        self._visit_head.append((VISIT_ID_TEMPLATE % (self.event_prefix, label)).encode())
         self._visit_who.append((VISIT_WHO_TEMPLATE % (customer_id, device_id)).encode())
         self._visit_span.append((arrival_s, departure_s))
         for enter_s, exit_s in geofence_stays(trajectory, self._shop_xy,
@@ -225,7 +253,7 @@ class Simulation:
             if exit_s > enter_s:
                 self.truth.append(TruthStay(
                     customer_id, customer_index >= 0, round(enter_s * 1000),
-                    round(exit_s * 1000), device_id, visit, plan.stops_at_pizza_shop))
+                    round(exit_s * 1000), device_id, label, plan.stops_at_pizza_shop))
         pings = sample_pings(trajectory, device_for(customer_id, device_id),
                              (self.start_s, self.end_s), self._clip_xy, rng)
         if not pings.t_s.size:
@@ -281,7 +309,7 @@ class Simulation:
     def _inject_faults(self, ts_ms: np.ndarray, keys: list[bytes], values: list[bytes]
                        ) -> np.ndarray:
         """Replace, delay and resend records in place; returns each record's send time."""
-        rates, rng, counts = self.settings.faults, self.rng, self.counts
+        rates, rng, counts = self.settings.faults, self.fault_rng, self.counts
         n = ts_ms.size
         counts.pings += n
         draws = rng.random((n, 2))
