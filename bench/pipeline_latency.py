@@ -25,6 +25,7 @@ import time
 from flink_jobs.cluster import submit_offers_job, wait_until_running
 from flink_jobs.follow import read_offers
 from flink_jobs.sandbox import drop_sandbox, enter_sandbox
+from pizzario.clock import configured_clock
 from pizzario.config import Config
 
 
@@ -34,8 +35,10 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 def _collect(config: Config, received: list[tuple[dict, float]], stop: threading.Event) -> None:
+    # on the product's clock, as the offers' triggered_at and emitted_at are
+    clock = configured_clock(config.clock)
     for offer in read_offers(config, follow=True, idle_timeout_s=1.0):
-        received.append((offer, time.time() * 1000))
+        received.append((offer, clock.now_ms()))
         if stop.is_set():
             return
 

@@ -28,13 +28,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import requests
 
 from flink_jobs.cluster import JOB_FILE
 from flink_jobs.sandbox import drop_sandbox, enter_sandbox
+from pizzario.clock import configured_clock
 from pizzario.config import Config
 
 PASSTHROUGH_FILE = JOB_FILE.with_name("passthrough_job.py")
@@ -54,7 +55,8 @@ def load_backlog(config: Config, pings: int) -> int:
     """Fill the sandbox ping topic with at least ``pings`` simulated pings; return the count."""
     arrivals_per_min = 300
     duration_s = int(1.1 * pings / (PINGS_PER_S_PER_ARRIVAL_RATE * arrivals_per_min)) + 60
-    start = datetime.now(tz=UTC) - timedelta(seconds=duration_s + 600)
+    # on the product's clock, which the job's ping check reads too
+    start = configured_clock(config.clock).now() - timedelta(seconds=duration_s + 600)
     command = [
         sys.executable, "-m", "simulator", "--speed", "max", "--seed", "42",
         "--customers", "20000", "--peak-arrivals-per-min", str(arrivals_per_min), "--flat-day",

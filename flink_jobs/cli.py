@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 from pathlib import Path
 
 import requests
@@ -23,7 +22,9 @@ from flink_jobs.cluster import (
 )
 from flink_jobs.rules import RulesError, check_rules
 from flink_jobs.summary import format_summary, read_summary
+from pizzario.clock import Clock, configured_clock, format_local
 from pizzario.config import Config, load_config
+from simulator.mall import load_mall
 
 __all__ = ["main"]
 
@@ -78,12 +79,18 @@ def _submit(config: Config, rules: Path) -> int:
     return 0
 
 
-def _list(config: Config) -> int:
+def _list(config: Config, clock: Clock | None = None) -> int:
     jobs = list_jobs(config)
     if not jobs:
         print("no jobs")
+    # Flink stamps the start with the wall clock; shown on the product's clock in mall time,
+    # like the offers' times, and the same on any machine.
+    clock = clock if clock is not None else configured_clock(config.clock)
+    time_zone = load_mall(config.paths.mall_json).timezone
     for job in jobs:
-        started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(job.start_time_ms / 1000))
+        started = format_local(
+            clock.from_wall_ms(job.start_time_ms), time_zone, "%Y-%m-%d %H:%M:%S %Z"
+        )
         seconds = job.duration_ms / 1000
         print(f"{job.job_id}  {job.state:<10} {started}  {seconds:>8.0f} s  {job.name}")
     return 0
@@ -133,9 +140,10 @@ def _offers(config: Config, *, follow: bool, as_json: bool, from_latest: bool) -
 
     from flink_jobs.follow import format_offer, read_offers
 
+    time_zone = load_mall(config.paths.mall_json).timezone
     count = 0
     for offer in read_offers(config, follow=follow, from_beginning=not from_latest):
-        print(json.dumps(offer) if as_json else format_offer(offer), flush=True)
+        print(json.dumps(offer) if as_json else format_offer(offer, time_zone), flush=True)
         count += 1
     if not follow:
         print(f"{count} offers", file=sys.stderr)

@@ -17,6 +17,7 @@ from typing import Any
 
 import requests
 
+from pizzario.clock import configured_clock
 from pizzario.config import Config
 
 __all__ = [
@@ -127,7 +128,8 @@ def stop_with_savepoint(config: Config, job: JobInfo) -> str:
                 cause = operation["failure-cause"].get("stack-trace", "")[:1500]
                 raise ClusterError(f"stop with savepoint of {job.name} failed:\n{cause}")
             location = str(operation["location"])
-            record = {"job_id": job.job_id, "location": location, "stopped_at": time.time()}
+            stopped_at = configured_clock(config.clock).now_ms() / 1000
+            record = {"job_id": job.job_id, "location": location, "stopped_at": stopped_at}
             (_record_dir(config) / "savepoint.json").write_text(json.dumps(record, indent=2))
             log.info("stopped %s (%s) with savepoint %s", job.name, job.job_id, location)
             return location

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from pizzario.clock import format_local
 from pizzario.config import Config
 
 __all__ = ["format_offer", "read_offers"]
@@ -58,15 +59,25 @@ def read_offers(
         consumer.close()
 
 
-def format_offer(offer: dict[str, Any]) -> str:
+def format_offer(offer: dict[str, Any], time_zone: str) -> str:
     """One line per offer for a terminal: mall time of the trigger, who, what, and when sent.
 
+    Parameters
+    ----------
+    offer : dict
+        An offer as read from the offer topic.
+    time_zone : str
+        The mall's IANA zone (``data/mall.json``): both times are shown in it, so the line is
+        the same on any machine.
+
+    Notes
+    -----
     The trigger time is event time (the simulated clock when the simulator runs faster than
-    real time); the send time is the wall clock, so the two differ by the pipeline's latency
-    only in real time.
+    real time); the send time is the product's clock (:mod:`pizzario.clock`), so the two differ
+    by the pipeline's latency only in real time.
     """
-    triggered = time.strftime("%H:%M:%S", time.localtime(offer["triggered_at"] / 1000))
-    sent = time.strftime("%H:%M:%S", time.localtime(offer["emitted_at"] / 1000))
+    triggered = format_local(offer["triggered_at"], time_zone)
+    sent = format_local(offer["emitted_at"], time_zone)
     return (
         f"{triggered}  customer {offer['customer_id']:>5}  {offer['segment_label']:<34} "
         f"{offer['offer_code']:<18} {offer['discount_pct']:>4.0f}%  "

@@ -11,12 +11,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pizzario.config import OfferSettings
+from pizzario.config import ClockSettings, OfferSettings
 from simulator.geometry import EARTH_RADIUS_M
 from simulator.mall import Mall
 
 __all__ = [
     "SinkAndSourceOptions",
+    "clock_params",
     "mall_params",
     "offer_params",
     "opt_out_params",
@@ -148,6 +149,15 @@ def offer_params(offers: OfferSettings) -> dict[str, str]:
     }
 
 
+def clock_params(clock: ClockSettings) -> dict[str, str]:
+    """The product clock's offset from the wall clock (pizzario/clock.py), in milliseconds.
+
+    The ping check of stage 1 and the offers' ``emitted_at`` read the time inside Flink; with
+    this offset they agree with the simulator's and the command line's "now".
+    """
+    return {"clock_offset_ms": str(int(clock.offset_s) * 1000)}
+
+
 def opt_out_params(opted_out_customer_ids: Iterable[int]) -> dict[str, str]:
     """The ``NOT IN (...)`` list of opted-out customers.
 
@@ -163,6 +173,7 @@ def pipeline_params(
     connectors: SinkAndSourceOptions,
     mall: Mall,
     offers: OfferSettings,
+    clock: ClockSettings,
     opted_out_customer_ids: Iterable[int],
 ) -> dict[str, str]:
     """Every placeholder value of the pipeline's SQL files."""
@@ -170,6 +181,7 @@ def pipeline_params(
         **connectors.as_params(),
         **mall_params(mall),
         **offer_params(offers),
+        **clock_params(clock),
         **trigger_params(mall, offers),
         **opt_out_params(opted_out_customer_ids),
     }

@@ -121,6 +121,7 @@ def pipeline_statements(
         connectors=connectors,
         mall=mall,
         offers=config.offers,
+        clock=config.clock,
         opted_out_customer_ids=opted_out_customer_ids,
     )
     paths = stage_paths(config.paths.sql_dir, rules_sql or config.paths.offer_rules_sql)

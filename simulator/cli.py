@@ -8,7 +8,6 @@ import logging
 import re
 import secrets
 import sys
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from pizzario import load_config
+from pizzario.clock import Clock, configured_clock
 from simulator.engine import (
     DEFAULT_PEAK_ARRIVALS_PER_CUSTOMER_MIN,
     FLAT_PROFILE,
@@ -63,9 +63,10 @@ def parse_duration_s(text: str) -> float:
 
 
 def default_start_ms(now_ms: int, duration_s: float, speed: float | None) -> int:
-    """The simulated start that keeps every event time at or before the wall clock.
+    """The simulated start that keeps every event time at or before the clock's ``now_ms``.
 
-    Faster than real time, event time runs ahead of the wall clock, and the pipeline
+    ``now_ms`` is the product's clock (:mod:`pizzario.clock`), which the pipeline's ping check
+    reads too. Faster than real time, event time runs ahead of that clock, and the pipeline
     dead-letters pings from the future; starting ``duration * (1 - 1/speed)`` in the past
     makes the run's last ping coincide with its last real second. ``speed=None`` is 'max'.
     """
@@ -168,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="simulated time to cover, e.g. 90s, 10m, 1h30m (seconds)")
     timing.add_argument("--start", type=parse_start_ms, default=None,
                         help="simulated start: ISO-8601 (UTC unless a zone is given) or epoch ms; "
-                             "default now in real time, and early enough faster than real time "
+                             "default now (the product's clock, PIZZARIO_CLOCK_OFFSET_S) in "
+                             "real time, and early enough faster than real time "
                              "that no event time lies in the future")
     timing.add_argument("--seed", type=int, default=None,
                         help="random seed (default: a fresh one, logged so a run can be replayed)")
@@ -232,7 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
+    """Run the command line; ``clock`` is the product's now (the configured clock by default)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s",
                         stream=sys.stderr)
     # kafka-python narrates every connection at INFO and warns of each retry; both clients log
@@ -249,20 +252,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             draw_map(load_mall(args.mall), args.out, visitors=args.visitors, seed=args.seed)
             log.info("wrote %s", args.out)
             return 0
-        return _simulate(args)
+        return _simulate(args, clock)
     except (MallLayoutError, SegmentsError, KafkaUnavailableError) as error:
         log.error("%s", error)
         return 2
 
 
-def _simulate(args: argparse.Namespace) -> int:
+def _simulate(args: argparse.Namespace, clock: Clock | None) -> int:
     config = load_config()
+    clock = clock if clock is not None else configured_clock(config.clock)
     mall = load_mall(args.mall)
     seed = args.seed if args.seed is not None else secrets.randbelow(2**31)
     start_ms = (
         args.start
         if args.start is not None
-        else default_start_ms(int(time.time() * 1000), args.duration, args.speed)
+        else default_start_ms(clock.now_ms(), args.duration, args.speed)
     )
     customers = load_segments(args.segments)
     population = synthesize_customers(customers, args.customers or len(customers),

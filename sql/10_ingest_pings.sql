@@ -31,7 +31,9 @@ CREATE TABLE ping_records (
     'pizzario-ping.max-latitude' = '${max_lat}',
     'pizzario-ping.min-longitude' = '${min_lon}',
     'pizzario-ping.max-longitude' = '${max_lon}',
-    -- how far a ping's ts may be from the clock when the record is read
+    -- how far a ping's ts may be from the clock when the record is read; the clock is the
+    -- product's (pizzario/clock.py): the wall clock plus PIZZARIO_CLOCK_OFFSET_S
     'pizzario-ping.max-past-skew' = '${max_past_skew_ms} ms',
-    'pizzario-ping.max-future-skew' = '${max_future_skew_ms} ms'
+    'pizzario-ping.max-future-skew' = '${max_future_skew_ms} ms',
+    'pizzario-ping.clock-offset-ms' = '${clock_offset_ms}'
 );

@@ -39,8 +39,11 @@ SELECT
     CAST(discount_pct AS DOUBLE) AS discount_pct,
     dwell_seconds,
     triggered_at,
+    -- when the offer was decided, on the product's clock (the wall clock plus
+    -- PIZZARIO_CLOCK_OFFSET_S, pizzario/clock.py), as triggered_at is: the two are compared
     1000 * UNIX_TIMESTAMP(CAST(decided_at AS STRING), 'yyyy-MM-dd HH:mm:ss.SSS')
-        + EXTRACT(MILLISECOND FROM CAST(decided_at AS TIMESTAMP(3))) AS emitted_at,
+        + EXTRACT(MILLISECOND FROM CAST(decided_at AS TIMESTAMP(3)))
+        + ${clock_offset_ms} AS emitted_at,
     ${campaign} AS campaign,
     device_id,
     CONCAT(CAST(lat AS STRING), ',', CAST(lon AS STRING)) AS location

@@ -11,7 +11,7 @@ import dataclasses
 import sys
 
 from flink_jobs.connectors import cluster_connectors
-from flink_jobs.params import mall_params, offer_params
+from flink_jobs.params import clock_params, mall_params, offer_params
 from flink_jobs.pipeline import apply_statements, job_settings
 from flink_jobs.rendering import load_statements
 from pizzario.config import load_config
@@ -35,7 +35,8 @@ def run(bounded: bool) -> None:
     mall = load_mall(config.paths.mall_json)
     # define the source (the pipeline's stage 1) and a sink that discards everything
     connectors = cluster_connectors(config, bounded=bounded)
-    params = {**connectors.as_params(), **mall_params(mall), **offer_params(config.offers)}
+    params = {**connectors.as_params(), **mall_params(mall), **offer_params(config.offers),
+              **clock_params(config.clock)}
     sql_dir = config.paths.sql_dir
     statements = load_statements(
         [sql_dir / "10_ingest_pings.sql", sql_dir / "bench_passthrough.sql"], params

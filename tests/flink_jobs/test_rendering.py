@@ -88,6 +88,7 @@ def test_every_stage_renders_with_the_rules_before_the_cap(tmp_path: Path) -> No
         connectors=connectors,
         mall=load_mall(config.paths.mall_json),
         offers=config.offers,
+        clock=config.clock,
         opted_out_customer_ids=[7],
     )
     statements = load_statements(paths, params)

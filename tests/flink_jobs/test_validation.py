@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
+from datetime import time as time_of_day
 from pathlib import Path
 
 import pytest
 
 from flink_jobs.local import run_on_files
+from pizzario.clock import Clock, configured_clock
 from pizzario.config import load_config
 from simulator.mall import Rect, load_mall
 from tests.flink_jobs.ping_builders import AT_SHOP
@@ -73,7 +74,28 @@ def _records(now_ms: int, bounds: Rect) -> dict[str, bytes]:
     return records
 
 
+def _clock_edges(now_ms: int, wall_ms: int, max_past_skew_ms: int) -> dict[str, bytes]:
+    """Pings at the edges of the skew check, measured from the product's clock, and one stamped
+    with the unshifted wall clock (days ahead of the product's clock in this test)."""
+    lat, lon = AT_SHOP
+
+    def ping(name: str, ts: int) -> bytes:
+        return json.dumps({"event_id": name, "customer_id": 1, "device_id": "phone-1",
+                           "ts": ts, "lat": lat, "lon": lon, "accuracy_m": 5.0}).encode()
+
+    # The check runs seconds to a minute after now_ms was read (the mini cluster starts
+    # first), so the kept edges sit ten minutes inside the bounds.
+    return {
+        "a-minute-ahead": ping("a-minute-ahead", now_ms + 60_000),
+        "ten-minutes-ahead": ping("ten-minutes-ahead", now_ms + 600_000),
+        "inside-the-past-bound": ping("inside-the-past-bound", now_ms - max_past_skew_ms + 600_000),
+        "on-the-wall-clock": ping("on-the-wall-clock", wall_ms),
+    }
+
+
 EXPECTED_REASONS = {
+    "ten-minutes-ahead": "ts in the future",
+    "on-the-wall-clock": "ts in the future",
     "decimal-string-id": "customer_id missing or not an integer",
     "nan-latitude": "lat/lon off the map or not finite",
     "huge-latitude": "lat/lon off the map or not finite",
@@ -91,17 +113,32 @@ EXPECTED_REASONS = {
 }
 
 
+def _product_clock(time_zone: str) -> Clock:
+    """The product's clock two days behind the configured one, at 19:30 mall time.
+
+    A fixed time of day, and a day and more from the wall clock: a ping check that ignored the
+    clock's offset would keep ``on-the-wall-clock`` and refuse ``inside-the-past-bound``.
+    """
+    configured = configured_clock(load_config().clock)
+    return Clock(configured.offset_s - 2 * 86_400).at_local_time(time_zone, time_of_day(19, 30))
+
+
 def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
     tmp_path: Path,
 ) -> None:
     config = load_config()
-    config = dataclasses.replace(
-        config, offers=dataclasses.replace(config.offers, max_clock_skew_s=3 * 86_400)
-    )
-    bounds = load_mall(config.paths.mall_json).bounds
-    records = _records(int(time.time() * 1000) - 3_600_000, bounds)
+    mall = load_mall(config.paths.mall_json)
+    clock = _product_clock(mall.timezone)
+    config = dataclasses.replace(config, clock=clock.settings)
+    bounds = mall.bounds
+    now_ms = clock.now_ms()
+    records = {
+        **_records(now_ms - 3_600_000, bounds),
+        **_clock_edges(now_ms, Clock().now_ms(), config.offers.max_clock_skew_s * 1000),
+    }
     (tmp_path / "pings.jsonl").write_bytes(b"\n".join(records.values()) + b"\n")
-    result = run_on_files(config, tmp_path / "pings.jsonl", tmp_path / "out")
+    result = run_on_files(config, tmp_path / "pings.jsonl", tmp_path / "out", mall=mall)
+    checked_by_ms = clock.now_ms()
 
     archived = {row["event_id"]: row for row in result["archive"]}
     kept = set(archived)
@@ -118,8 +155,10 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
         "plain", "extra-field", "numbers-as-strings", "integral-float-ts", "trailing-text",
         "compact", "reordered", "escaped-id", "non-ascii-device", "exponent-latitude",
         "long-fraction-longitude", "integer-accuracy", "negative-zero-accuracy",
-        "repeated-latitude", "on-the-lower-edges",
+        "repeated-latitude", "on-the-lower-edges", "a-minute-ahead", "inside-the-past-bound",
     }  # fmt: skip
+    # each dead letter is stamped on the product's clock, while the run was checking records
+    assert all(now_ms <= row["rejected_at"] <= checked_by_ms for row in result["dead_letters"])
 
     # The archive keeps each value exactly as read: text byte for byte, doubles to the last bit.
     lat, lon = AT_SHOP

@@ -24,6 +24,9 @@ import org.apache.flink.table.types.logical.RowType;
  * columns, and for a record that breaks the contract also the reason, the record itself and
  * when it was checked. It never throws on a record, so no record can fail the job.
  *
+ * <p>"When" is the product's clock: the wall clock plus the configured offset, so that the
+ * skew check and {@code rejected_at} agree with the simulator's and the offers' times.
+ *
  * <p>The fields are read with the streaming deserializer of Flink's 'json' format, so a ping
  * reads here exactly as it would there.
  */
@@ -43,6 +46,8 @@ public final class PingDecoder implements DeserializationSchema<RowData> {
     private static final int REJECTED_AT_COLUMN = -3;
 
     private final PingContract contract;
+    /** Added to the wall clock for the product's now (PIZZARIO_CLOCK_OFFSET_S, in ms). */
+    private final long clockOffsetMs;
     private final RowType producedType;
     /** Per produced column: the contract field it copies, or one of the *_COLUMN codes. */
     private final int[] sources;
@@ -51,8 +56,9 @@ public final class PingDecoder implements DeserializationSchema<RowData> {
     private transient RowData.FieldGetter[] fieldGetters;
     private transient ObjectMapper treeReader;
 
-    public PingDecoder(PingContract contract, RowType producedType) {
+    public PingDecoder(PingContract contract, long clockOffsetMs, RowType producedType) {
         this.contract = contract;
+        this.clockOffsetMs = clockOffsetMs;
         this.producedType = producedType;
         this.sources = sourcesOf(producedType);
     }
@@ -106,7 +112,7 @@ public final class PingDecoder implements DeserializationSchema<RowData> {
 
     @Override
     public RowData deserialize(byte[] message) {
-        long checkedAtMs = System.currentTimeMillis();
+        long checkedAtMs = System.currentTimeMillis() + clockOffsetMs;
         RowData ping = null;
         String rejection;
         try {

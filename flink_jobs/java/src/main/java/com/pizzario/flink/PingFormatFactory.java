@@ -27,6 +27,10 @@ import org.apache.flink.table.types.logical.RowType;
  * other record, even one that is not JSON, yields a row whose {@code rejection} says which rule
  * it broke first, with the record's text and the time of the check. The contract's bounds are
  * the format's options, e.g. {@code 'pizzario-ping.min-latitude' = '12.99'}.
+ *
+ * <p>The skew bounds are measured from the product's clock, the wall clock shifted by
+ * {@code clock-offset-ms} (pizzario/clock.py), so the check agrees with the "now" of the
+ * simulator and of the command line when the clock is set to another time of day.
  */
 public final class PingFormatFactory implements DeserializationFormatFactory {
 
@@ -46,6 +50,11 @@ public final class PingFormatFactory implements DeserializationFormatFactory {
     public static final ConfigOption<Duration> MAX_FUTURE_SKEW = ConfigOptions.key("max-future-skew")
             .durationType().noDefaultValue()
             .withDescription("How far ahead of the clock a ping's ts may be.");
+    // Milliseconds, not a Duration: Flink's duration syntax has no negative values, and a
+    // clock set to an earlier hour has a negative offset.
+    public static final ConfigOption<Long> CLOCK_OFFSET_MS = ConfigOptions.key("clock-offset-ms")
+            .longType().defaultValue(0L)
+            .withDescription("Milliseconds added to the wall clock to give the product's now.");
 
     @Override
     public String factoryIdentifier() {
@@ -66,7 +75,9 @@ public final class PingFormatFactory implements DeserializationFormatFactory {
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return new HashSet<>();
+        Set<ConfigOption<?>> options = new HashSet<>();
+        options.add(CLOCK_OFFSET_MS);
+        return options;
     }
 
     @Override
@@ -80,11 +91,13 @@ public final class PingFormatFactory implements DeserializationFormatFactory {
                 formatOptions.get(MAX_LONGITUDE),
                 formatOptions.get(MAX_PAST_SKEW).toMillis(),
                 formatOptions.get(MAX_FUTURE_SKEW).toMillis());
+        long clockOffsetMs = formatOptions.get(CLOCK_OFFSET_MS);
         return new DecodingFormat<DeserializationSchema<RowData>>() {
             @Override
             public DeserializationSchema<RowData> createRuntimeDecoder(
                     DynamicTableSource.Context sourceContext, DataType physicalDataType) {
-                return new PingDecoder(contract, (RowType) physicalDataType.getLogicalType());
+                return new PingDecoder(
+                        contract, clockOffsetMs, (RowType) physicalDataType.getLogicalType());
             }
 
             @Override
