@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pizzario.clock import configured_clock
+
 __all__ = [
     "AT_SHOP",
     "FOOD_COURT",
@@ -33,9 +35,13 @@ PING_EVERY_S = 5
 
 
 def base_time_ms(time_zone: str, local_hour: int, now: datetime | None = None) -> int:
-    """Epoch ms of the latest ``local_hour``:00 in ``time_zone`` that is at least 2 hours ago."""
+    """Epoch ms of the latest ``local_hour``:00 in ``time_zone`` that is at least 2 hours ago.
+
+    ``now`` is the product's configured clock (:mod:`pizzario.clock`) unless given: the job
+    checks pings against that clock, so the two agree whatever offset the run is given.
+    """
     zone = ZoneInfo(time_zone)
-    now = (now or datetime.now(tz=zone)).astimezone(zone)
+    now = (now or configured_clock().now()).astimezone(zone)
     start = now.replace(hour=local_hour, minute=0, second=0, microsecond=0)
     if start > now - timedelta(hours=2):
         start -= timedelta(days=1)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+from datetime import time as time_of_day
 from typing import Any
 
 import pytest
 
 from flink_jobs.local import run_on_files
+from pizzario.clock import configured_clock
 from pizzario.config import load_config
 from simulator.mall import load_mall
 from tests.flink_jobs.ping_builders import (
@@ -75,15 +77,15 @@ def _scenario_pings(morning_ms: int, lunch_ms: int) -> list[dict[str, object]]:
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     config = load_config()
-    # Scenarios are set at fixed local hours of a past day, so widen the past clock-skew bound.
-    config = dataclasses.replace(
-        config, offers=dataclasses.replace(config.offers, max_clock_skew_s=3 * 86_400)
-    )
     mall = load_mall(config.paths.mall_json)
-    morning_ms = base_time_ms(mall.timezone, local_hour=10)
+    # The product's clock at 18:00 mall time: the morning (10:00) and the lunch (12:00) are
+    # hours behind it on the same day, whatever the hour the test runs at.
+    clock = configured_clock(config.clock).at_local_time(mall.timezone, time_of_day(18, 0))
+    config = dataclasses.replace(config, clock=clock.settings)
+    morning_ms = base_time_ms(mall.timezone, local_hour=10, now=clock.now())
     lunch_ms = morning_ms + 2 * 3_600_000
     clean = _scenario_pings(morning_ms, lunch_ms)
-    bad_lines = malformed_lines(clean[0], now_ms=morning_ms)
+    bad_lines = malformed_lines(clean[0], now_ms=clock.now_ms())
     faulty = duplicated_and_shuffled(clean, max_delay_s=8, seed=7)
 
     runs = {}
