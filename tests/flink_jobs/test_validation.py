@@ -65,6 +65,10 @@ def _records(now_ms: int, bounds: Rect) -> dict[str, bytes]:
         "on-the-lower-edges": ping("on-the-lower-edges", lat=bounds.min_lat, lon=bounds.min_lon),
         "on-the-upper-edge": ping("on-the-upper-edge", lat=bounds.max_lat),
         "leading-zero-latitude": ping("leading-zero-latitude").replace(f"{lat!r}", f"0{lat!r}"),
+        "escape-in-device": ping("escape-in-device", device_id="phone\x1b[2J"),
+        "raw-control-in-device": ping("raw-control-in-device").replace("phone-1", "phone\x01"),
+        "long-device-id": ping("long-device-id", device_id="p" * 129),
+        "longest-device-id": ping("longest-device-id", device_id="p" * 128),
     }
     records = {name: line.encode() for name, line in lines.items()}
     # Not UTF-8: the 'json' format cannot decode it, so it must be dead-lettered.
@@ -94,6 +98,9 @@ def _clock_edges(now_ms: int, wall_ms: int, max_past_skew_ms: int) -> dict[str, 
 
 
 EXPECTED_REASONS = {
+    "escape-in-device": "device_id holds control characters",
+    "raw-control-in-device": "device_id holds control characters",
+    "long-device-id": "device_id longer than 128 characters",
     "ten-minutes-ahead": "ts in the future",
     "on-the-wall-clock": "ts in the future",
     "decimal-string-id": "customer_id missing or not an integer",
@@ -156,6 +163,7 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
         "compact", "reordered", "escaped-id", "non-ascii-device", "exponent-latitude",
         "long-fraction-longitude", "integer-accuracy", "negative-zero-accuracy",
         "repeated-latitude", "on-the-lower-edges", "a-minute-ahead", "inside-the-past-bound",
+        "longest-device-id",
     }  # fmt: skip
     # each dead letter is stamped on the product's clock, while the run was checking records
     assert all(now_ms <= row["rejected_at"] <= checked_by_ms for row in result["dead_letters"])

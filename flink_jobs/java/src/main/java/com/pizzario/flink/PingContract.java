@@ -51,6 +51,13 @@ public final class PingContract implements Serializable {
 
     static final String NOT_AN_OBJECT = "not a JSON object";
 
+    /**
+     * The longest event_id or device_id a ping may carry. The simulator's are under 40
+     * characters and phones' identifiers under 64; a longer one is a broken or hostile sender,
+     * and would otherwise be kept in the dedupe's state and in the archive.
+     */
+    static final int MAX_ID_LENGTH = 128;
+
     private final double minLat;
     private final double maxLat;
     private final double minLon;
@@ -89,6 +96,12 @@ public final class PingContract implements Serializable {
                 return FIELD_REASONS[field];
             }
         }
+        for (int field : new int[] {EVENT_ID, DEVICE_ID}) {
+            String problem = textProblem(ping.getString(field).toString());
+            if (problem != null) {
+                return FIELD_NAMES[field] + problem;
+            }
+        }
         double lat = ping.getDouble(LAT);
         double lon = ping.getDouble(LON);
         // Written so that NaN fails every comparison and lands here.
@@ -104,6 +117,24 @@ public final class PingContract implements Serializable {
         }
         if (ts > checkedAtMs + maxFutureSkewMs) {
             return "ts in the future";
+        }
+        return null;
+    }
+
+    /**
+     * What is wrong with an identifier's text, or NULL. Control characters (C0, DEL and C1,
+     * whether sent raw or as JSON escapes) have no place in an identifier, and would reach a
+     * terminal that prints the offers (an escape sequence can rewrite the screen).
+     */
+    private static String textProblem(String text) {
+        if (text.length() > MAX_ID_LENGTH) {
+            return " longer than " + MAX_ID_LENGTH + " characters";
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
+                return " holds control characters";
+            }
         }
         return null;
     }
