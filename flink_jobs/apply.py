@@ -15,6 +15,7 @@ from flink_jobs.cluster import (
     submit_offers_job,
     wait_until_running,
 )
+from flink_jobs.preflight import check_inputs
 from flink_jobs.rules import check_rules
 from pizzario.config import Config
 
@@ -39,12 +40,16 @@ def apply_rules(config: Config, rules_sql: Path) -> AppliedRules:
     flink_jobs.rules.RulesError
         When the rules do not plan or would change the job's operator graph; the running job
         is not touched.
+    flink_jobs.preflight.InputFileError
+        When the segment catalogue, the opt-outs, the mall layout or the rules file cannot be
+        used; the running job is not touched.
 
     Notes
     -----
     If the job does not start with the new rules, it is resubmitted from the same savepoint
     with the rules it had, and the result says so (``rolled_back``).
     """
+    check_inputs(config, rules_sql)
     running_rules = recorded_rules(config)
     check_rules(config, rules_sql, running_rules)
     running = find_running_job(config)

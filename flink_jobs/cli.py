@@ -20,6 +20,7 @@ from flink_jobs.cluster import (
     submit_offers_job,
     wait_until_running,
 )
+from flink_jobs.preflight import InputFileError, check_inputs
 from flink_jobs.rules import RulesError, check_rules
 from flink_jobs.summary import format_summary, read_summary
 from pizzario.clock import Clock, configured_clock, format_local
@@ -64,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _submit(config: Config, rules: Path) -> int:
+    # Every input first: a bad file is refused before the cluster is asked anything.
+    check_inputs(config, rules)
+    check_rules(config, rules)
     running = find_running_job(config)
     if running is not None:
         print(
@@ -72,7 +76,6 @@ def _submit(config: Config, rules: Path) -> int:
             file=sys.stderr,
         )
         return 1
-    # A rules file that does not plan fails `flink run` with the planner's message.
     job_id = submit_offers_job(config, rules_sql=rules)
     wait_until_running(config, job_id)
     print(f"submitted {config.pipeline.job_name}: job {job_id}, web UI {config.flink.rest_url}")
@@ -107,6 +110,7 @@ def _stop(config: Config) -> int:
 
 
 def _resume(config: Config) -> int:
+    check_inputs(config, recorded_rules(config) or config.paths.offer_rules_sql)
     if find_running_job(config) is not None:
         print(f"{config.pipeline.job_name} is already running", file=sys.stderr)
         return 1
@@ -186,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         return _offers(config, follow=args.follow, as_json=args.json, from_latest=args.from_latest)
     except RulesError as error:
         print(f"rules refused, the running job was not touched:\n{error}", file=sys.stderr)
+        return 2
+    except InputFileError as error:
+        print(f"error: {error}\n(nothing was submitted or stopped)", file=sys.stderr)
         return 2
     except ClusterError as error:
         print(error, file=sys.stderr)
