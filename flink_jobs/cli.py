@@ -12,10 +12,13 @@ import requests
 from flink_jobs.apply import apply_rules
 from flink_jobs.cluster import (
     ClusterError,
+    JobInfo,
+    ensure_indexer,
     find_running_job,
     latest_savepoint,
     list_jobs,
     recorded_rules,
+    stop_indexer,
     stop_with_savepoint,
     submit_offers_job,
     wait_until_running,
@@ -27,7 +30,7 @@ from pizzario.clock import Clock, configured_clock, format_local
 from pizzario.config import Config, load_config
 from simulator.mall import load_mall
 
-__all__ = ["main"]
+__all__ = ["format_job_line", "main"]
 
 log = logging.getLogger("flink_jobs")
 
@@ -70,6 +73,7 @@ def _submit(config: Config, rules: Path) -> int:
     check_rules(config, rules)
     running = find_running_job(config)
     if running is not None:
+        ensure_indexer(config)
         print(
             f"{running.name} already runs as job {running.job_id} ({running.state}); use "
             "`apply-rules` to change its rules or `stop` first",
@@ -82,20 +86,36 @@ def _submit(config: Config, rules: Path) -> int:
     return 0
 
 
+def format_job_line(job: JobInfo, clock: Clock, time_zone: str) -> str:
+    """One line per Flink job for ``list``: id, state, start, running time and name.
+
+    Parameters
+    ----------
+    job : JobInfo
+        A job as the REST API reports it.
+    clock : Clock
+        The product's clock (:mod:`pizzario.clock`).
+    time_zone : str
+        The mall's IANA zone (``data/mall.json``).
+
+    Notes
+    -----
+    Flink stamps the start with the wall clock; it is shown on the product's clock in mall
+    time, like the offers' times, so the line is the same on any machine.
+    """
+    started = format_local(clock.from_wall_ms(job.start_time_ms), time_zone, "%Y-%m-%d %H:%M:%S %Z")
+    seconds = job.duration_ms / 1000
+    return f"{job.job_id}  {job.state:<10} {started}  {seconds:>8.0f} s  {job.name}"
+
+
 def _list(config: Config, clock: Clock | None = None) -> int:
     jobs = list_jobs(config)
     if not jobs:
         print("no jobs")
-    # Flink stamps the start with the wall clock; shown on the product's clock in mall time,
-    # like the offers' times, and the same on any machine.
     clock = clock if clock is not None else configured_clock(config.clock)
     time_zone = load_mall(config.paths.mall_json).timezone
     for job in jobs:
-        started = format_local(
-            clock.from_wall_ms(job.start_time_ms), time_zone, "%Y-%m-%d %H:%M:%S %Z"
-        )
-        seconds = job.duration_ms / 1000
-        print(f"{job.job_id}  {job.state:<10} {started}  {seconds:>8.0f} s  {job.name}")
+        print(format_job_line(job, clock, time_zone))
     return 0
 
 
@@ -105,6 +125,7 @@ def _stop(config: Config) -> int:
         print(f"{config.pipeline.job_name} is not running", file=sys.stderr)
         return 1
     location = stop_with_savepoint(config, running)
+    stop_indexer(config)
     print(f"stopped job {running.job_id}; savepoint {location}")
     return 0
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from pizzario import load_config
-from pizzario.clock import Clock, configured_clock
+from pizzario.clock import Clock, configured_clock, local_datetime
 from simulator.engine import (
     DEFAULT_PEAK_ARRIVALS_PER_CUSTOMER_MIN,
     FLAT_PROFILE,
@@ -294,8 +294,9 @@ def _simulate(args: argparse.Namespace, clock: Clock | None) -> int:
         sink = open_kafka_sink(args.producer, args.bootstrap, args.topic, args.linger_ms,
                                args.batch_size, compression)
         destination = f"kafka {args.bootstrap} topic {args.topic}"
+    # the start in mall time, with its UTC offset: the hour the mall sees, on any machine
     log.info("seed %d, start %s, %s simulated, %d customers, peak %.1f arrivals/min -> %s",
-             seed, datetime.fromtimestamp(start_ms / 1000, tz=UTC).isoformat(),
+             seed, local_datetime(start_ms, mall.timezone).isoformat(),
              f"{args.duration:g} s", len(population), peak, destination)
     report = stream(simulation, sink, args.speed, args.progress_every)
     _finish(simulation, report, args, truth_path, destination)

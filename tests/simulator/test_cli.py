@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -255,3 +256,28 @@ def test_default_start_keeps_event_times_out_of_the_future(
     wall_s = 0.0 if speed is None else 600.0 / speed
     # The last ping's event time never lies ahead of the wall clock at the moment it is sent.
     assert start_ms + 600_000 <= now_ms + wall_s * 1000
+
+
+def test_the_default_start_comes_from_the_product_clock(
+    segments_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from pizzario.clock import Clock, fixed_clock
+
+    caplog.set_level(logging.INFO, logger="simulator")
+    args = ["--speed", "max", "--duration", "10m", "--seed", "4", "--segments",
+            str(segments_csv), "--customers", "50", "--progress-every", "0"]
+    # an injected clock: as fast as possible, the whole span lies before its now
+    out = tmp_path / "fixed.jsonl"
+    assert main([*args, "--out", str(out)], clock=fixed_clock(EVENING_START_MS + 600_000)) == 0
+    assert load_ground_truth(tmp_path / "fixed.truth.csv").summary["start_ms"] == EVENING_START_MS
+    # logged in mall time (Asia/Kolkata), whatever the machine's zone
+    assert any("start 2026-11-22T18:30:00+05:30," in r.getMessage() for r in caplog.records)
+    # the configured clock: the wall clock a day behind (PIZZARIO_CLOCK_OFFSET_S)
+    monkeypatch.setenv("PIZZARIO_CLOCK_OFFSET_S", "-86400")
+    out = tmp_path / "configured.jsonl"
+    before_ms = Clock(offset_s=-86_400).now_ms()
+    assert main([*args, "--out", str(out)]) == 0
+    after_ms = Clock(offset_s=-86_400).now_ms()
+    start_ms = load_ground_truth(tmp_path / "configured.truth.csv").summary["start_ms"]
+    assert before_ms - 600_000 <= start_ms <= after_ms - 600_000
