@@ -17,7 +17,11 @@ from segmentation._kmeans_core import (
     tolerance,
 )
 from segmentation.kmeans import KMeans, _distinct_leaders
-from tests.segmentation.tolerances import centre_atol, inertia_rtol
+from tests.segmentation.tolerances import (
+    centre_atol,
+    inertia_rtol,
+    no_worse_than_reference_rtol,
+)
 
 
 def _weak_blobs(n_samples: int, seed: int) -> np.ndarray:
@@ -162,8 +166,11 @@ def test_sampled_fit_keeps_dtype_and_labels_match_centres(dtype: type) -> None:
 
 def test_weakly_structured_large_input_as_good_as_sklearn() -> None:
     # The benchmark's data at 100,000 rows and k = 8, random_state 0: with restarts ranked on
-    # a sample and only the three best refined, ours was 0.16% worse than scikit-learn here.
+    # a sample and only the three best refined, ours is 0.02% below scikit-learn's here. The
+    # margin is the rounding of two direct float64 sums and the stopping rule both libraries
+    # share (tolerances.no_worse_than_reference_rtol, 4e-5 here), not a quality allowance.
     X = _weak_blobs(100_000, 0)
     ours = KMeans(8, n_init=10, random_state=0).fit(X)
     theirs = SklearnKMeans(8, n_init=10, random_state=0).fit(X)
-    assert ours.inertia_ <= theirs.inertia_ * (1 + 1e-4)
+    assert ours.inertia_ <= theirs.inertia_ * (1 + no_worse_than_reference_rtol(
+        X, theirs.cluster_centers_, theirs.labels_))

@@ -25,6 +25,7 @@ __all__ = [
     "davies_bouldin_atol",
     "expanded_distance_error",
     "inertia_rtol",
+    "no_worse_than_reference_rtol",
     "silhouette_atol",
 ]
 
@@ -216,3 +217,31 @@ def centre_atol(
     return (n_updates + 1) * 2 * n * _eps() * largest / float(
         cluster_weights[cluster_weights > 0].min()
     )
+
+
+def no_worse_than_reference_rtol(
+    X: np.ndarray, centers: np.ndarray, labels: np.ndarray, relative_tol: float = 1e-4
+) -> float:
+    """How far above a reference k-means fit's inertia ours may lie at the same optimum.
+
+    Parameters
+    ----------
+    X, centers, labels
+        The rows and the reference fit's centres and labels.
+    relative_tol : float
+        The ``tol`` both fits were given (1e-4, the default of both libraries).
+
+    Notes
+    -----
+    Two terms. Rounding: both inertias are direct float64 sums (:func:`inertia_rtol` with
+    ``expanded=0``). Stopping: neither fit is a float computation of the optimum's inertia;
+    both stop once the centres' summed squared shift falls below ``tol`` (``relative_tol``
+    times the mean variance), where their inertia may still lie about ``n * tol`` above the
+    fixed point's. A fit on another optimum differs by far more than either term.
+    """
+    from segmentation._kmeans_core import tolerance
+
+    rounding = inertia_rtol(X, centers, labels, expanded=0)
+    X64 = X.astype(np.float64)
+    inertia = float(((X64 - centers.astype(np.float64)[labels]) ** 2).sum())
+    return rounding + X.shape[0] * tolerance(X64, relative_tol) / inertia
