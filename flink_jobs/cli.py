@@ -13,17 +13,15 @@ from flink_jobs.apply import apply_rules
 from flink_jobs.cluster import (
     ClusterError,
     JobInfo,
-    ensure_indexer,
     find_running_job,
     latest_savepoint,
     list_jobs,
     recorded_rules,
-    stop_indexer,
     stop_with_savepoint,
     submit_offers_job,
     wait_until_running,
 )
-from flink_jobs.preflight import InputFileError, check_inputs, rules_refusal
+from flink_jobs.preflight import InputFileError, check_inputs
 from flink_jobs.rules import RulesError, check_rules
 from flink_jobs.summary import format_summary, read_summary
 from pizzario.clock import Clock, configured_clock, format_local
@@ -73,7 +71,6 @@ def _submit(config: Config, rules: Path) -> int:
     check_rules(config, rules)
     running = find_running_job(config)
     if running is not None:
-        ensure_indexer(config)
         print(
             f"{running.name} already runs as job {running.job_id} ({running.state}); use "
             "`apply-rules` to change its rules or `stop` first",
@@ -125,7 +122,6 @@ def _stop(config: Config) -> int:
         print(f"{config.pipeline.job_name} is not running", file=sys.stderr)
         return 1
     location = stop_with_savepoint(config, running)
-    stop_indexer(config)
     print(f"stopped job {running.job_id}; savepoint {location}")
     return 0
 
@@ -194,7 +190,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "apply-rules":
             return _apply_rules(config, rules)
         if args.command == "check-rules":
-            check_inputs(config, rules)
             check_rules(config, rules, recorded_rules(config))
             print(f"{rules}: plans, and keeps the job's operator graph")
             return 0
@@ -211,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         return _offers(config, follow=args.follow, as_json=args.json, from_latest=args.from_latest)
     except RulesError as error:
-        print(f"error: {rules_refusal(error)}\n(the running job was not touched)", file=sys.stderr)
+        print(f"rules refused, the running job was not touched:\n{error}", file=sys.stderr)
         return 2
     except InputFileError as error:
         print(f"error: {error}\n(nothing was submitted or stopped)", file=sys.stderr)
