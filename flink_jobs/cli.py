@@ -21,7 +21,7 @@ from flink_jobs.cluster import (
     submit_offers_job,
     wait_until_running,
 )
-from flink_jobs.preflight import InputFileError, check_inputs
+from flink_jobs.preflight import InputFileError, check_inputs, rules_refusal
 from flink_jobs.rules import RulesError, check_rules
 from flink_jobs.summary import format_summary, read_summary
 from pizzario.clock import Clock, configured_clock, format_local
@@ -190,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "apply-rules":
             return _apply_rules(config, rules)
         if args.command == "check-rules":
+            check_inputs(config, rules)
             check_rules(config, rules, recorded_rules(config))
             print(f"{rules}: plans, and keeps the job's operator graph")
             return 0
@@ -206,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         return _offers(config, follow=args.follow, as_json=args.json, from_latest=args.from_latest)
     except RulesError as error:
-        print(f"rules refused, the running job was not touched:\n{error}", file=sys.stderr)
+        print(f"error: {rules_refusal(error)}\n(the running job was not touched)", file=sys.stderr)
         return 2
     except InputFileError as error:
         print(f"error: {error}\n(nothing was submitted or stopped)", file=sys.stderr)

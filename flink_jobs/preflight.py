@@ -9,18 +9,21 @@ function will, and refuse with the file and the problem while the running job is
 
 from __future__ import annotations
 
-import csv
-import math
-from collections.abc import Iterator
+import re
 from pathlib import Path
 
 from flink_jobs.inputs import OptOutFileError, load_opt_outs
+from flink_jobs.rules import RulesError
 from pizzario.config import Config
+from segmentation.catalogue import CatalogueFileError, read_catalogue
+from simulator.mall import MallLayoutError, load_mall
 
-__all__ = ["InputFileError", "check_inputs", "check_segment_catalogue"]
+__all__ = ["InputFileError", "check_inputs", "check_segment_catalogue", "rules_refusal"]
 
-SEGMENT_COLUMNS = ("customer_id", "segment_id", "segment_label")
-OFFER_COLUMNS = ("segment_id", "offer_code", "message", "discount_pct")
+# "<exception class>: <message>" in a Java exception's text, as py4j passes it on.
+_JAVA_CAUSE = re.compile(r"^(?::\s*|Caused by:\s*)?(?:[\w$]+\.)+[\w$]*(?:Exception|Error):\s*(.+)$")
+# The wordings of flink_jobs.rules.RulesError after the file's name.
+_RULES_PROBLEMS = (" does not plan:", " changes the job's operator graph")
 
 
 class InputFileError(ValueError):
@@ -55,96 +58,25 @@ def check_inputs(config: Config, rules_sql: Path) -> None:
 def check_segment_catalogue(segments_csv: Path, segment_offers_csv: Path) -> None:
     """Read the two catalogue files as the job's segment lookup reads them.
 
-    Every segment must have exactly one offer (a customer of a segment without one would never
-    be offered anything, silently), every customer one row, and every number must parse.
+    Notes
+    -----
+    The checks are the segmentation's (:mod:`segmentation.catalogue`), which owns the files'
+    contract: every number must parse as the Java reader parses it, every segment must have
+    exactly one offer (a customer of a segment without one would never be offered anything,
+    silently), every customer one row, and no blank line or ragged row may reach the job.
     """
-    offers: set[int] = set()
-    for line, row in _rows(segment_offers_csv, OFFER_COLUMNS):
-        segment = _integer(segment_offers_csv, line, row, "segment_id")
-        if segment in offers:
-            raise InputFileError(f"{segment_offers_csv}: row {line}: segment {segment} twice")
-        offers.add(segment)
-        if not row["offer_code"].strip():
-            raise InputFileError(f"{segment_offers_csv}: row {line}: offer_code is empty")
-        discount = _number(segment_offers_csv, line, row, "discount_pct")
-        if not 0 <= discount <= 100:
-            raise InputFileError(
-                f"{segment_offers_csv}: row {line}: discount_pct {discount:g} is not a "
-                "percentage between 0 and 100"
-            )
-    customers: set[int] = set()
-    for line, row in _rows(segments_csv, SEGMENT_COLUMNS):
-        customer = _integer(segments_csv, line, row, "customer_id")
-        if customer in customers:
-            raise InputFileError(f"{segments_csv}: row {line}: customer {customer} twice")
-        customers.add(customer)
-        segment = _integer(segments_csv, line, row, "segment_id")
-        if segment not in offers:
-            raise InputFileError(
-                f"{segments_csv}: row {line}: segment {segment} has no offer in "
-                f"{segment_offers_csv}"
-            )
-    if not offers:
-        raise InputFileError(f"{segment_offers_csv}: no offers")
-    if not customers:
-        raise InputFileError(f"{segments_csv}: no customers")
-
-
-def _rows(path: Path, columns: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """The rows of a CSV with its line numbers; the file must exist and have the columns."""
-    if not path.is_file():
-        raise InputFileError(
-            f"{path}: file not found (run `make segments`, python -m segmentation fit)"
-        )
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            missing = [column for column in columns if column not in (reader.fieldnames or ())]
-            if missing:
-                raise InputFileError(f"{path}: missing column(s) {', '.join(missing)}")
-            for line, row in enumerate(reader, start=2):
-                absent = [column for column in columns if row.get(column) is None]
-                if absent:
-                    raise InputFileError(f"{path}: row {line}: no value for {', '.join(absent)}")
-                yield line, row
-    except UnicodeDecodeError as error:
-        raise InputFileError(f"{path}: not UTF-8 text ({error.reason})") from error
-    except csv.Error as error:
-        raise InputFileError(f"{path}: not a readable CSV file ({error})") from error
-
-
-def _integer(path: Path, line: int, row: dict[str, str], column: str) -> int:
-    text = row[column].strip()
-    try:
-        return int(text)
-    except ValueError as error:
-        raise InputFileError(
-            f"{path}: row {line}: {column} {text!r} is not an integer"
-        ) from error
-
-
-def _number(path: Path, line: int, row: dict[str, str], column: str) -> float:
-    text = row[column].strip()
-    try:
-        value = float(text)
-    except ValueError as error:
-        raise InputFileError(f"{path}: row {line}: {column} {text!r} is not a number") from error
-    if not math.isfinite(value):
-        raise InputFileError(f"{path}: row {line}: {column} {text!r} is not a finite number")
-    return value
+        read_catalogue(segments_csv, segment_offers_csv)
+    except CatalogueFileError as error:
+        raise InputFileError(str(error)) from error
 
 
 def _check_mall(mall_json: Path) -> None:
     # The layout's own loader holds its contract; the job renders the zones from it.
-    from simulator.mall import MallLayoutError, load_mall
-
     try:
         load_mall(mall_json)
-    except (MallLayoutError, OSError) as error:
-        message = str(error)
-        raise InputFileError(
-            message if str(mall_json) in message else f"{mall_json}: {message}"
-        ) from error
+    except MallLayoutError as error:  # its message starts with the file
+        raise InputFileError(str(error)) from error
 
 
 def _check_rules_text(rules_sql: Path) -> None:
@@ -157,3 +89,23 @@ def _check_rules_text(rules_sql: Path) -> None:
     lines = (line.strip() for line in text.splitlines())
     if not any(line and not line.startswith("--") for line in lines):
         raise InputFileError(f"{rules_sql}: no SQL in the file (only comments or blank lines)")
+
+
+def rules_refusal(error: RulesError) -> str:
+    """A refused rules file in one line, ``<file>: <problem>``, for the command line.
+
+    Notes
+    -----
+    The planner's refusal arrives as several Java exceptions in a row; their first message
+    (``From line 2, column 11 ...: Column 'offer_kode' not found in any table``) is the one that
+    names the mistake, the rest repeat it. The planner counts lines from the statement's
+    start, the comments before it included: in a rules file of one statement, the file's lines.
+    """
+    head, _, detail = str(error).partition("\n")
+    for problem in _RULES_PROBLEMS:
+        if problem in head:
+            head = head.replace(problem, ":" + problem, 1)
+            break
+    causes = (match.group(1) for match in map(_JAVA_CAUSE.match, detail.splitlines()) if match)
+    cause = next(causes, None)
+    return f"{head} {cause}" if cause else " ".join([head, *detail.split()]).strip()

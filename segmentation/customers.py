@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +12,12 @@ import numpy as np
 
 __all__ = [
     "CUSTOMER_COLUMNS",
+    "CUSTOMER_RANGES",
     "GENDERS",
     "CustomerInputError",
     "Customers",
+    "InputFileError",
+    "decode_text",
     "read_customers",
 ]
 
@@ -27,22 +31,30 @@ CUSTOMER_COLUMNS: dict[str, str] = {
 }
 _COLUMN_OF_NAME = {name: column for column, name in CUSTOMER_COLUMNS.items()}
 GENDERS = ("Female", "Male")
-_NUMERIC_RANGES: dict[str, tuple[float, float]] = {
+# Plausible values of the numeric columns, by downstream name (the segment table's too).
+CUSTOMER_RANGES: dict[str, tuple[float, float]] = {
     "age": (0, 130),
     "annual_income_k": (0, 100_000),
     "spending_score": (1, 100),
 }
 
 
-class CustomerInputError(ValueError):
-    """A customer file that cannot be used: names the file, the row (line) and the problem."""
+class InputFileError(ValueError):
+    """An input file that cannot be used: names the file, the line (if any) and the problem."""
+
+    # How the message names the place; a subclass may word it its own way.
+    line_format = "{path}, line {row}"
 
     def __init__(self, path: Path | str, row: int | None, problem: str) -> None:
         self.path = Path(path)
         self.row = row
         self.problem = problem
-        where = f"{self.path}" if row is None else f"{self.path}, line {row}"
+        where = f"{self.path}" if row is None else self.line_format.format(path=self.path, row=row)
         super().__init__(f"{where}: {problem}")
+
+
+class CustomerInputError(InputFileError):
+    """A customer file that cannot be used: names the file, the row (line) and the problem."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +83,7 @@ def _parse_number(raw: str, column: str, path: Path, line: int) -> float:
         raise CustomerInputError(path, line, f"{column} {raw!r} is not a number") from None
     if not math.isfinite(value):
         raise CustomerInputError(path, line, f"{column} {raw!r} is not a finite number")
-    low, high = _NUMERIC_RANGES[CUSTOMER_COLUMNS[column]]
+    low, high = CUSTOMER_RANGES[CUSTOMER_COLUMNS[column]]
     if not low <= value <= high:
         raise CustomerInputError(path, line, f"{column} {raw!r} is outside {low:g}..{high:g}")
     return value
@@ -86,6 +98,26 @@ def _parse_id(raw: str, path: Path, line: int) -> int:
     if value <= 0:
         raise CustomerInputError(path, line, f"CustomerID {raw!r} is not positive")
     return value
+
+
+def decode_text(path: Path, error: type[InputFileError] = InputFileError) -> str:
+    """A whole file as UTF-8 text (a byte-order mark skipped), or ``error`` with the line.
+
+    Notes
+    -----
+    The file is decoded at once, not through a text stream: a stream decodes in chunks, and
+    the offset of a bad byte within its chunk would give the wrong line.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as failure:
+        raise error(path, None, f"cannot be read ({failure.strerror})") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as failure:
+        line = data.count(b"\n", 0, failure.start) + 1
+        byte = data[failure.start]
+        raise error(path, line, f"not UTF-8 text (byte 0x{byte:02x}); save it as UTF-8") from None
 
 
 def read_customers(path: Path | str) -> Customers:
@@ -110,13 +142,10 @@ def read_customers(path: Path | str) -> Customers:
         line and the problem.
     """
     path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            # Keep each record's line number for the messages; blank lines are not records.
-            rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
-    except OSError as error:
-        raise CustomerInputError(path, None, f"cannot be read ({error.strerror})") from None
+    text = decode_text(path, error=CustomerInputError)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    # Keep each record's line number for the messages; blank lines are not records.
+    rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     if not rows:
         raise CustomerInputError(path, None, "the file is empty (no header, no rows)")
     header_line, header_row = rows[0]
@@ -129,7 +158,7 @@ def read_customers(path: Path | str) -> Customers:
     index = {column: header.index(column) for column in CUSTOMER_COLUMNS}
     ids: list[int] = []
     genders: list[str] = []
-    numbers: dict[str, list[float]] = {name: [] for name in _NUMERIC_RANGES}
+    numbers: dict[str, list[float]] = {name: [] for name in CUSTOMER_RANGES}
     first_line_of: dict[int, int] = {}
     for line, row in rows[1:]:
         if len(row) < len(header):
@@ -147,7 +176,7 @@ def read_customers(path: Path | str) -> Customers:
             )
         ids.append(customer_id)
         genders.append(gender)
-        for name in _NUMERIC_RANGES:
+        for name in CUSTOMER_RANGES:
             column = _COLUMN_OF_NAME[name]
             numbers[name].append(_parse_number(row[index[column]], column, path, line))
     return Customers(

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from segmentation.catalogue import SEGMENT_COLUMNS, read_segment_table
 from segmentation.customers import Customers
 from segmentation.model import Assignment, SegmentModel
 from segmentation.offers import OFFER_COLUMNS, Offer
@@ -27,12 +28,6 @@ __all__ = [
     "write_model",
     "write_offers",
 ]
-
-# Columns of data/segments.csv, the table that Flink joins (see the design's segment table).
-SEGMENT_COLUMNS = (
-    "customer_id", "gender", "age", "annual_income_k", "spending_score",
-    "segment_id", "segment_label", "segment_origin", "distance_to_centroid",
-)
 
 
 def atomic_write_bytes(path: Path, content: bytes) -> None:
@@ -106,6 +101,7 @@ def read_segment_rows(path: Path) -> list[list[str]]:
         rows = list(csv.reader(handle))
     if not rows or tuple(rows[0]) != SEGMENT_COLUMNS:
         raise ValueError(f"{path}: not a segments table (header {rows[0] if rows else None})")
+    read_segment_table(path, required=SEGMENT_COLUMNS)  # and every row as the pipeline reads it
     return rows[1:]
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,8 +174,17 @@ def load_mall(path: str | Path) -> Mall:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise MallLayoutError(f"{path}: file not found") from error
+    except OSError as error:
+        raise MallLayoutError(f"{path}: cannot be read ({error.strerror})") from error
+    except UnicodeDecodeError as error:
+        byte = error.object[error.start]
+        raise MallLayoutError(
+            f"{path}: not UTF-8 text (byte 0x{byte:02x} at offset {error.start})"
+        ) from error
     except json.JSONDecodeError as error:
         raise MallLayoutError(f"{path}: not valid JSON ({error})") from error
+    except RecursionError as error:  # nesting deeper than Python's decoder goes
+        raise MallLayoutError(f"{path}: not a mall layout (nested too deeply)") from error
     return parse_mall(document, source=str(path))
 
 
@@ -210,7 +220,7 @@ def parse_mall(document: Mapping[str, Any], source: str = "<mall>") -> Mall:
         name=reader.string(document, "name"),
         origin_lat=reader.number(origin, "lat", "origin"),
         origin_lon=reader.number(origin, "lon", "origin"),
-        timezone=str(document.get("timezone", "UTC")),
+        timezone=_time_zone(reader, document),
         bounds=bounds,
         pizza_shop=shop,
         zones=zones,
@@ -220,6 +230,26 @@ def parse_mall(document: Mapping[str, Any], source: str = "<mall>") -> Mall:
     )
     _validate(mall, reader)
     return mall
+
+
+def _time_zone(reader: _Reader, document: Mapping[str, Any]) -> str:
+    """The mall's IANA time zone (UTC when the layout names none).
+
+    Notes
+    -----
+    The pipeline hands it to Flink as ``table.local-time-zone``, which fails the job's planning
+    on a name it does not know; the offer rules' hours and the cap's days are local to it.
+    """
+    if "timezone" not in document:
+        return "UTC"
+    name = document["timezone"]
+    if not isinstance(name, str) or not name:
+        reader.fail("timezone", f"must be an IANA time zone name, got {name!r}")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        reader.fail("timezone", f"unknown time zone {name!r} (expected e.g. 'Asia/Kolkata')")
+    return name
 
 
 def _parse_zone(reader: _Reader, item: Any, where: str) -> Zone:
@@ -370,6 +400,9 @@ class _Reader:
                       for name in ("min_lat", "max_lat", "min_lon", "max_lon")))
         if not (rect.min_lat < rect.max_lat and rect.min_lon < rect.max_lon):
             self.fail(here, "degenerate rectangle (min must be below max)")
+        if not (-90 <= rect.min_lat < rect.max_lat <= 90
+                and -180 <= rect.min_lon < rect.max_lon <= 180):
+            self.fail(here, "not WGS84 degrees (latitudes within -90..90, longitudes -180..180)")
         return rect
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from segmentation import SEGMENT_COLUMNS
+from segmentation.catalogue import CatalogueFileError, read_segment_table
 
 __all__ = [
     "SEGMENT_COLUMNS",
@@ -70,34 +71,27 @@ def load_segments(path: str | Path) -> tuple[Customer, ...]:
     Raises
     ------
     SegmentsError
-        When the file is missing, a column is missing, or a row has a value of the wrong type.
+        When the segmentation's checks of the table refuse it (a missing file or column, a
+        value of the wrong type or out of range, a repeated customer, no customers...).
     """
-    path = Path(path)
-    if not path.exists():
-        raise SegmentsError(f"{path}: file not found (run `python -m segmentation fit` first)")
-    customers = []
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = set(SEGMENT_COLUMNS[:7]) - set(reader.fieldnames or ())
-        if missing:
-            raise SegmentsError(f"{path}: missing columns {sorted(missing)}")
-        for line, row in enumerate(reader, start=2):
-            try:
-                customers.append(Customer(
-                    customer_id=int(row["customer_id"]),
-                    gender=row["gender"],
-                    age=int(float(row["age"])),
-                    annual_income_k=float(row["annual_income_k"]),
-                    spending_score=float(row["spending_score"]),
-                    segment_id=int(row["segment_id"]),
-                    segment_label=row["segment_label"],
-                    segment_origin=row.get("segment_origin") or "created",
-                    distance_to_centroid=row.get("distance_to_centroid") or "",
-                ))
-            except (TypeError, ValueError) as error:
-                raise SegmentsError(f"{path}: line {line}: {error}") from error
-    if not customers:
-        raise SegmentsError(f"{path}: no customers")
+    try:
+        rows = read_segment_table(path, required=SEGMENT_COLUMNS[:7])
+    except CatalogueFileError as error:
+        raise SegmentsError(str(error)) from error
+    customers = [
+        Customer(
+            customer_id=row.customer_id,
+            gender=str(row.gender),
+            age=int(row.age or 0),
+            annual_income_k=float(row.annual_income_k or 0.0),
+            spending_score=float(row.spending_score or 0.0),
+            segment_id=row.segment_id,
+            segment_label=row.segment_label,
+            segment_origin=row.segment_origin or "created",
+            distance_to_centroid=row.distance_to_centroid or "",
+        )
+        for row in rows
+    ]
     return tuple(customers)
 
 

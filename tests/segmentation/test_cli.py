@@ -125,6 +125,19 @@ def test_bad_input_exits_2_and_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_a_customer_file_that_is_not_utf8_exits_2_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    source = tmp_path / "customers.csv"
+    source.write_bytes(NEW_CUSTOMERS.encode() + b"203,M\xe4le,41,20,50\n")
+    outputs = _outputs(tmp_path / "out")
+    assert main(["fit", "--input", str(source),
+                 *[str(item) for pair in outputs.items() for item in pair]]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: {source}, line 4: not UTF-8 text (byte 0xe4); save it as UTF-8\n"
+    assert not (tmp_path / "out").exists()
+
+
 HEADER = "CustomerID,Gender,Age,Annual Income (k$),Spending Score (1-100)\n"
 
 

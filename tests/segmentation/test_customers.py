@@ -38,6 +38,10 @@ def test_reads_the_course_file_shape(tmp_path: Path) -> None:
         (HEADER + GOOD_ROWS + "3,Male,30,20,130\n", 4, "Spending Score (1-100) '130' is outside"),
         (HEADER + GOOD_ROWS + "x,Male,30,20,30\n", 4, "CustomerID 'x' is not an integer"),
         (HEADER + "1,Male,19,15\n", 2, "4 fields, expected 5"),
+        (HEADER + GOOD_ROWS + "3,Male,NaN,20,30\n", 4, "Age 'NaN' is not a finite number"),
+        (HEADER + GOOD_ROWS + "3,Male,30,inf,30\n", 4,
+         "Annual Income (k$) 'inf' is not a finite number"),
+        (HEADER + GOOD_ROWS + "-3,Male,30,20,30\n", 4, "CustomerID '-3' is not positive"),
     ],
 )
 def test_each_problem_is_named(
@@ -61,3 +65,26 @@ def test_blank_lines_do_not_shift_line_numbers(tmp_path: Path) -> None:
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(CustomerInputError, match=r"nowhere\.csv: cannot be read"):
         read_customers(tmp_path / "nowhere.csv")
+
+
+def test_a_file_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_bytes((HEADER + GOOD_ROWS).encode() + b"3,Male,30,20,30\n4,Fem\xe4le,30,20,30\n")
+    with pytest.raises(CustomerInputError) as caught:
+        read_customers(path)
+    assert str(caught.value) == (
+        f"{path}, line 5: not UTF-8 text (byte 0xe4); save it as UTF-8"
+    )
+
+
+def test_a_byte_order_mark_is_not_part_of_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + GOOD_ROWS).encode())
+    assert read_customers(path).customer_id.tolist() == [1, 2]
+
+
+def test_a_folder_is_named_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / "customers.csv"
+    folder.mkdir()
+    with pytest.raises(CustomerInputError, match=r"customers\.csv: cannot be read \(Is a direc"):
+        read_customers(folder)
