@@ -8,14 +8,26 @@ FROM ping_records
 WHERE rejection IS NULL;
 
 CREATE TABLE ping_dead_letters (
-    record      STRING,
-    reason      STRING,
-    rejected_at BIGINT
+    record       STRING,
+    reason       STRING,
+    rejected_at  BIGINT,
+    -- the record's length in characters; longer than `record` when that was cut short
+    record_chars BIGINT
 ) WITH (
     ${dead_letter_sink}
 );
 
+-- A dead letter keeps at most the record's first 65,536 characters. Written as JSON, a
+-- character takes up to 6 bytes (a control character becomes \u0001, an invalid byte U+FFFD),
+-- so a record near the ping topic's 1 MiB limit could grow to 6 MB, past the producer's
+-- max.request.size (1 MiB): the dead-letter sink then failed the job at every restart. 65,536
+-- characters stay under 400 kB, and show plenty of a bad record.
 INSERT INTO ping_dead_letters
-SELECT record, rejection AS reason, rejected_at
+SELECT
+    CASE WHEN CHAR_LENGTH(record) > 65536 THEN SUBSTRING(record FROM 1 FOR 65536)
+         ELSE record END AS record,
+    rejection AS reason,
+    rejected_at,
+    CAST(CHAR_LENGTH(record) AS BIGINT) AS record_chars
 FROM ping_records
 WHERE rejection IS NOT NULL;

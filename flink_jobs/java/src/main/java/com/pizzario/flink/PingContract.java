@@ -108,7 +108,10 @@ public final class PingContract implements Serializable {
         if (!(lat >= minLat && lat < maxLat && lon >= minLon && lon < maxLon)) {
             return "lat/lon off the map or not finite";
         }
-        if (!(ping.getDouble(ACCURACY_M) >= 0)) {
+        double accuracyM = ping.getDouble(ACCURACY_M);
+        // NaN fails both comparisons; +Infinity (1e309, "Infinity") fails the second, where a
+        // check of the sign alone let it through to be dropped, unseen, as a poor fix.
+        if (!(accuracyM >= 0 && accuracyM <= Double.MAX_VALUE)) {
             return "accuracy_m negative or not finite";
         }
         long ts = ping.getLong(TS);
