@@ -30,12 +30,16 @@ PRODUCER_BACKENDS = ("kafka-python", "confluent-kafka")
 # (bench/simulator_throughput.py measured 16 k -> 34 k records/s); librdkafka compresses in C
 # threads that compete with the broker for the cores, so it sends raw.
 DEFAULT_COMPRESSION: dict[str, str | None] = {"kafka-python": "zstd", "confluent-kafka": None}
-# How long a producer may take to reach the broker at start, and how long kafka-python's
-# send() may block on metadata or buffer space before the run gives up on Kafka.
+# How long a producer may take to reach the broker at start (a stack that is not up fails
+# the run at once).
 CONNECT_TIMEOUT_S = 10.0
 # librdkafka's own log lines go to this Python logger (served by the producer's poll()).
 LIBRDKAFKA_LOGGER = f"{__name__}.librdkafka"
-# Delivery retries end after this; close() waits a little longer for the last reports.
+# Delivery retries end after this, and kafka-python's send() may block this long on metadata
+# or buffer space before the run gives up on Kafka: long enough to ride out a broker restart
+# (the local broker is back within about 15 s), short enough that a broker gone for good ends
+# the run with its records counted as failed. close() waits a little longer for the last
+# reports.
 DELIVERY_TIMEOUT_MS = 120_000
 
 
@@ -103,9 +107,11 @@ class KafkaPythonSink(_Counted):
 
     Delivery results arrive on the producer's I/O thread through the future's callbacks; that
     thread is the only writer of ``delivered``, and failures from either thread take a lock.
-    When ``send()`` cannot get metadata or buffer space within :data:`CONNECT_TIMEOUT_S` (the
-    broker went away), the sink gives up on Kafka: that record and every later one is counted
-    as failed at once, so the run still ends, with its ground truth and summary written.
+    While the broker restarts, records wait in the producer's buffer and are retried (the
+    idempotent producer keeps their order and drops the copies a retry may make). When
+    ``send()`` cannot get metadata or buffer space within :data:`DELIVERY_TIMEOUT_MS` (the
+    broker went away for good), the sink gives up on Kafka: that record and every later one is
+    counted as failed at once, so the run still ends, with its ground truth and summary written.
     """
 
     def __init__(self, bootstrap: str, topic: str, linger_ms: int, batch_size: int,
@@ -129,7 +135,7 @@ class KafkaPythonSink(_Counted):
             max_in_flight_requests_per_connection=5,
             delivery_timeout_ms=DELIVERY_TIMEOUT_MS,
             bootstrap_timeout_ms=round(CONNECT_TIMEOUT_S * 1000),
-            max_block_ms=round(CONNECT_TIMEOUT_S * 1000),
+            max_block_ms=DELIVERY_TIMEOUT_MS,
         )
 
     def _ok(self, _metadata: object) -> None:
