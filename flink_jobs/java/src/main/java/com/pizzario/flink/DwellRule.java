@@ -37,7 +37,10 @@ public final class DwellRule implements Serializable {
 
     private static final long serialVersionUID = 2L;
 
-    /** Room for 8 fixes at first: a phone pinging every 3 to 10 s leaves 6 to 20 in 60 s. */
+    /**
+     * Room for 8 fixes at first (a power of two): a phone pinging every 3 to 10 s leaves 6 to 20
+     * in 60 s.
+     */
     static final int INITIAL_CAPACITY = 8;
 
     /**
@@ -52,7 +55,10 @@ public final class DwellRule implements Serializable {
      */
     static final double MIN_ACCURACY_M = 1.0;
 
-    /** Event times of the window's fixes (epoch ms), a ring starting at {@link #oldest}. */
+    /**
+     * Event times of the window's fixes (epoch ms), a ring starting at {@link #oldest}. Its
+     * capacity is a power of two (it starts at one and doubles), so positions wrap with a mask.
+     */
     public long[] fixTs = new long[INITIAL_CAPACITY];
 
     /** Metres east and north of the shop (float: a tenth of a millimetre within a mall). */
@@ -103,8 +109,9 @@ public final class DwellRule implements Serializable {
         }
         seenAny = true;
         previousTs = ts;
+        int mask = fixTs.length - 1;
         while (count > 0 && ts - fixTs[oldest] >= windowMs) {
-            oldest = (oldest + 1) % fixTs.length;
+            oldest = (oldest + 1) & mask;
             count -= 1;
         }
         double accuracy = Math.max(accuracyM, MIN_ACCURACY_M);
@@ -117,8 +124,8 @@ public final class DwellRule implements Serializable {
         double sumEast = 0.0;
         double sumNorth = 0.0;
         double sumAgo = 0.0;
-        int capacity = fixTs.length;
-        for (int k = 0, i = oldest; k < count; k++, i = i + 1 == capacity ? 0 : i + 1) {
+        mask = fixTs.length - 1;
+        for (int k = 0, i = oldest; k < count; k++, i = (i + 1) & mask) {
             double weight = fixWeight[i];
             sumWeight += weight;
             sumEast += weight * fixEastM[i];
@@ -148,11 +155,11 @@ public final class DwellRule implements Serializable {
             if (count < MAX_FIXES) {
                 grow();
             } else {
-                oldest = (oldest + 1) % count;
+                oldest = (oldest + 1) & (count - 1);
                 count -= 1;
             }
         }
-        int at = (oldest + count) % fixTs.length;
+        int at = (oldest + count) & (fixTs.length - 1);
         fixTs[at] = ts;
         fixEastM[at] = eastM;
         fixNorthM[at] = northM;
@@ -168,7 +175,7 @@ public final class DwellRule implements Serializable {
         float[] north = new float[capacity * 2];
         float[] weight = new float[capacity * 2];
         for (int k = 0; k < count; k++) {
-            int i = (oldest + k) % capacity;
+            int i = (oldest + k) & (capacity - 1);
             ts[k] = fixTs[i];
             east[k] = fixEastM[i];
             north[k] = fixNorthM[i];
