@@ -112,8 +112,8 @@ def trigger_params(mall: Mall, offers: OfferSettings) -> dict[str, str]:
     The rule works in metres east and north of the shop: an equirectangular plane at the
     shop's latitude, exact to millimetres over a mall (see :mod:`simulator.geometry`).
     """
-    if not 0 < offers.position_window_s < 1000:
-        raise ValueError("offers.position_window_s must be between 1 and 999 seconds")
+    if offers.position_window_s <= 0:
+        raise ValueError("offers.position_window_s must be positive")
     if not 0 < offers.enter_radius_m <= offers.exit_radius_m:
         raise ValueError(
             "offers.enter_radius_m must be positive and not above offers.exit_radius_m"
