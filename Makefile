@@ -51,8 +51,9 @@ unit: setup  ## run the tests that need no services
 lint: setup  ## ruff
 	$(PY) -m ruff check .
 
-bench: up  ## benchmarks: k-means vs scikit-learn, simulator, pipeline
+bench: up  ## benchmarks: k-means vs scikit-learn, simulator, dwell radii, pipeline
 	$(PY) bench/kmeans_vs_sklearn.py
+	$(PY) bench/dwell_radii.py
 	$(PY) bench/simulator_throughput.py
 	$(PY) bench/pipeline_throughput.py
 	$(PY) bench/pipeline_latency.py

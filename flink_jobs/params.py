@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pizzario.config import ClockSettings, OfferSettings
-from simulator.geometry import EARTH_RADIUS_M
+from simulator.geometry import EARTH_RADIUS_M, LocalProjection
 from simulator.mall import Mall
 
 __all__ = [
@@ -106,28 +106,25 @@ def mall_params(mall: Mall) -> dict[str, str]:
     }
 
 
-# A reported accuracy is the 68 % radius of a 2-D Gaussian error (sigma = accuracy / 1.51), so
-# a fix lands more than two accuracies from the true position with probability
-# exp(-(2 * 1.51)^2 / 2), about 1 %, and two fixes in a row about 1e-4: a customer inside the
-# geofence practically never looks "clearly outside" twice by noise alone. Customers lingering
-# next door are kept out by the share of fixes inside the geofence instead (see
-# docs/pipeline.md for the trade-off measured against the simulator's ground truth).
-EXIT_ACCURACY_FACTOR = 2.0
-# The trigger watches a ring this much wider than the exit margin so that a customer walking
-# away (about 6 m between two pings) leaves at least one ping there.
-TRIGGER_RING_EXTRA_M = 30.0
-
-
 def trigger_params(mall: Mall, offers: OfferSettings) -> dict[str, str]:
-    """How far around the shop the dwell trigger looks, and when a fix is clearly outside."""
-    radius_m = mall.pizza_shop.geofence_radius_m
+    """The dwell rule's window and radii, and the plane around the shop it measures on.
+
+    The rule works in metres east and north of the shop: an equirectangular plane at the
+    shop's latitude, exact to millimetres over a mall (see :mod:`simulator.geometry`).
+    """
+    if offers.position_window_s <= 0:
+        raise ValueError("offers.position_window_s must be positive")
+    if not 0 < offers.enter_radius_m <= offers.exit_radius_m:
+        raise ValueError(
+            "offers.enter_radius_m must be positive and not above offers.exit_radius_m"
+        )
+    plane = LocalProjection(mall.pizza_shop.lat, mall.pizza_shop.lon)
     return {
-        "exit_accuracy_factor": sql_double(EXIT_ACCURACY_FACTOR),
-        "min_inside_share": sql_double(offers.min_inside_share),
-        "geofence_exit_margin_m": sql_double(offers.geofence_exit_margin_m),
-        "trigger_ring_m": sql_double(
-            radius_m + offers.geofence_exit_margin_m + TRIGGER_RING_EXTRA_M
-        ),
+        "position_window_s": str(int(offers.position_window_s)),
+        "enter_radius_m": sql_double(offers.enter_radius_m),
+        "exit_radius_m": sql_double(offers.exit_radius_m),
+        "metres_per_degree_lat": sql_double(plane.metres_per_degree_lat),
+        "metres_per_degree_lon": sql_double(plane.metres_per_degree_lon),
     }
 
 

@@ -114,12 +114,25 @@ class OfferSettings:
     # A ping from the future would drag the watermark ahead and make every honest ping late,
     # so the future side of the clock-skew check is much tighter than the past side.
     max_future_skew_s: int = 300
-    # GPS noise moves a fix by metres: a customer near the shop has left only when two fixes in
-    # a row are clearly outside the geofence (two reported accuracies out, at most this far).
-    geofence_exit_margin_m: float = 25.0
-    # Share of a stay's fixes that must fall inside the geofence for the stay to count: someone
-    # lingering just outside gets the odd noisy fix inside, a customer at the counter mostly.
-    min_inside_share: float = 0.5
+    # The dwell rule judges where a customer stands from the accuracy-weighted position of
+    # their fixes over this many seconds of event time (docs/pipeline.md, "Dwell"): 60 s holds
+    # 6 to 20 fixes of a phone pinging every 3 to 10 s, which takes the noise of a 5-20 m fix
+    # down to a few metres. A longer window is steadier but lags more: stays are dated at the
+    # window's weighted mean time, about half a window back, and end that much late.
+    position_window_s: int = 60
+    # A stay begins when the weighted position comes this close to the shop's centre. Measured
+    # with the simulator's phones (bench/dwell_radii.py): the weighted position of a customer
+    # standing in a far corner of the shop (9.5 m out) lies within 20.6 m at 99.9 % of pings,
+    # of one browsing 30 m away (the nearest neighbour's spots) beyond 23.6 m at 99 %; at 17 m
+    # a stay began in 9 % of 20-minute browses next door and none lasted to an offer (18 m:
+    # 12 %), and the larger the radius, the sooner a customer walking in is seen.
+    enter_radius_m: float = 17.0
+    # ... and ends when it lies farther than this. Above the enter radius, so that the weighted
+    # position of a customer at the counter, which wanders by a few metres, does not end and
+    # restart a stay, and above the far corner's 20.6 m; at the browsers' 23.6 m, so that a
+    # walk next door ends the stay (their weighted position lies beyond 24 m at 98.7 % of
+    # pings).
+    exit_radius_m: float = 24.0
 
 
 @dataclass(frozen=True)

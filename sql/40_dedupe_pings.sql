@@ -12,32 +12,35 @@
 --
 -- The dwell trigger (stage 8, sql/80_dwell_trigger.sql) needs the same pings in the same order,
 -- so the same window answers for it: CUSTOMER_TIMELINE (flink_jobs/java) returns, at each ping,
--- whether it is the first copy and whether it completes a dwell. An event-time OVER window
--- keeps every ping in state until the watermark passes it and sets a timer for it; a second
--- window for the trigger repeated that for most pings and added a hand-over between tasks.
+-- whether it is the first copy and whether it completes a dwell; for the dwell it keeps the
+-- customer's fixes of the last position window (60 s by default), nothing older. An
+-- event-time OVER window keeps every ping in state until the watermark passes it and sets a
+-- timer for it; a second window for the trigger repeated that for most pings and added a
+-- hand-over between tasks.
 
 CREATE TEMPORARY SYSTEM FUNCTION IF NOT EXISTS CUSTOMER_TIMELINE
     AS 'com.pizzario.flink.CustomerTimeline' LANGUAGE JAVA;
 
 -- Every on-time ping, with what the customer's earlier pings say about it. The dwell rule
--- watches the accurate pings within the trigger's ring around the shop; a fix is clearly away
--- when it lies more than two reported accuracies beyond the geofence (at most the exit margin).
+-- (stage 8) takes every accurate fix, however far from the shop: a fix from the food court in
+-- the window pulls the customer's weighted position out, as it should. It places each fix on a
+-- flat plane around the shop (metres east and north; a mall is a few hundred metres across, so
+-- the plane is exact to millimetres there), so that the rule only adds and multiplies.
 CREATE TEMPORARY VIEW pings_in_customer_order AS
 SELECT *,
     CUSTOMER_TIMELINE(
-        event_id, ts,
-        accuracy_m <= ${max_accuracy_m} AND distance_to_shop_m <= ${trigger_ring_m},
-        in_geofence, clearly_away,
-        CAST(${session_gap_s} * 1000 AS BIGINT), CAST(${dwell_threshold_s} * 1000 AS BIGINT),
-        ${min_inside_share}
+        event_id, ts, accuracy_m <= ${max_accuracy_m},
+        east_of_shop_m, north_of_shop_m, accuracy_m,
+        CAST(${position_window_s} * 1000 AS BIGINT), ${enter_radius_m}, ${exit_radius_m},
+        CAST(${session_gap_s} * 1000 AS BIGINT), CAST(${dwell_threshold_s} * 1000 AS BIGINT)
     ) OVER (
         PARTITION BY customer_id ORDER BY event_time
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     ) AS step
 FROM (
     SELECT *,
-        distance_to_shop_m > ${geofence_radius_m}
-            + LEAST(${exit_accuracy_factor} * accuracy_m, ${geofence_exit_margin_m}) AS clearly_away
+        (lon - ${shop_lon}) * ${metres_per_degree_lon} AS east_of_shop_m,
+        (lat - ${shop_lat}) * ${metres_per_degree_lat} AS north_of_shop_m
     FROM pings_enriched
     WHERE CURRENT_WATERMARK(event_time) IS NULL OR event_time > CURRENT_WATERMARK(event_time)
 );

@@ -1,20 +1,22 @@
 -- Stage 8: the dwell trigger. It fires on the first ping at which a customer has been near the
--- shop without a break for the dwell threshold, while they are still there, not when the visit
--- ends.
+-- shop for the dwell threshold, while they are still there, not when the visit ends.
 --
--- GPS noise makes single fixes jump in and out of the geofence, so a stay
---   starts at a fix inside the geofence,
---   is broken by two fixes in a row clearly outside it (more than two reported accuracies
---   beyond the radius, at most the exit margin) or by a silence longer than the session gap,
---   and counts once its dwell reaches the threshold at a fix that is not clearly outside,
---   provided at least the minimum share of its fixes were inside the geofence.
+-- A single fix cannot tell: its reported accuracy (5 to 20 m indoors) is as large as the shop,
+-- and a stray fix inside once started a stay up to 37 s early. So the rule looks at the
+-- customer's fixes of the last position window (60 s) together, through their weighted
+-- position (weights 1 / accuracy^2), with hysteresis. A stay
+--   begins at the ping whose weighted position comes within the enter radius (17 m) of the
+--   shop, dated at the weighted mean time of that window's fixes (the time the smoothed
+--   position stands for: a trailing mean lags the customer by about half its window);
+--   ends at a ping whose weighted position lies beyond the exit radius (24 m), or after a
+--   silence longer than the session gap;
+--   qualifies at the first ping, while it lasts, at which its dwell reaches the threshold.
 -- The rule runs in the dedupe's OVER window per customer, in event-time order
--- (CUSTOMER_TIMELINE in sql/40_dedupe_pings.sql), over the first copies of the accurate pings
--- within the trigger's ring around the shop: those just outside the geofence show a customer
--- leaving. At each ping it gives the stay's start if this ping is the stay's first qualifying
--- one, else NULL, so a long stay fires once and a stay after a break counts from zero.
--- (MATCH_RECOGNIZE was the other candidate, and so were four chained OVER windows of built-in
--- functions; docs/pipeline.md says why this one was kept.)
+-- (CUSTOMER_TIMELINE in sql/40_dedupe_pings.sql), over the first copies of the accurate fixes.
+-- At each ping it gives the stay's start if this ping is the stay's first qualifying one, else
+-- NULL, so a long stay fires once and a stay after a break counts from zero. docs/pipeline.md
+-- ("Dwell") says why these radii and this window, and why MATCH_RECOGNIZE or chained OVER
+-- windows of built-in functions were not kept.
 
 CREATE TEMPORARY VIEW dwell_triggers AS
 SELECT

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ from flink_jobs.params import (
     opt_out_params,
     sql_double,
     sql_string,
+    trigger_params,
     with_options,
 )
 from flink_jobs.pipeline import STAGE_FILES, stage_paths
@@ -105,3 +108,23 @@ def test_an_insert_that_opens_with_a_comment_is_still_an_insert() -> None:
     assert Statement("x", 1, statement).is_insert
     (view,) = split_statements("-- INSERT would be wrong here\nCREATE VIEW v AS SELECT 1;")
     assert not Statement("x", 1, view).is_insert
+
+
+def test_the_dwell_rule_gets_its_window_radii_and_the_plane_around_the_shop() -> None:
+    config = load_config()
+    mall = load_mall(config.paths.mall_json)
+    params = trigger_params(mall, config.offers)
+    assert params["position_window_s"] == "60"
+    assert (params["enter_radius_m"], params["exit_radius_m"]) == ("17.0E0", "24.0E0")
+    # a degree of latitude is 111.2 km anywhere; of longitude, that times cos(latitude)
+    metres_lat, metres_lon = (float(params[f"metres_per_degree_{a}"]) for a in ("lat", "lon"))
+    assert metres_lat == pytest.approx(111_195.1, abs=0.1)
+    assert metres_lon / metres_lat == pytest.approx(math.cos(math.radians(mall.pizza_shop.lat)))
+
+
+@pytest.mark.parametrize(("enter_m", "exit_m"), [(25.0, 24.0), (0.0, 24.0)])
+def test_radii_that_give_no_hysteresis_are_refused(enter_m: float, exit_m: float) -> None:
+    config = load_config()
+    offers = dataclasses.replace(config.offers, enter_radius_m=enter_m, exit_radius_m=exit_m)
+    with pytest.raises(ValueError, match="enter_radius_m"):
+        trigger_params(load_mall(config.paths.mall_json), offers)

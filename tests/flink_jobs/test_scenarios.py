@@ -32,7 +32,7 @@ from tests.flink_jobs.ping_builders import (
 
 pytestmark = pytest.mark.slow
 
-STAYER = 3  # arrives after a minute in the food court, stays 6 minutes: one offer at ~180 s
+STAYER = 3  # arrives after a minute in the food court, stays 6 minutes: one offer at 205 s
 PASSER_BY = 4  # 30 seconds at the shop front: no offer
 RETURNER = 5  # stays 4 minutes, leaves for 30 minutes, stays 5 more: one offer, two visits
 SPLIT_STAY = 6  # 2 minutes, 3 minutes silent, 2 more minutes: no visit reaches 180 s
@@ -42,7 +42,7 @@ OPTED_OUT = 11  # stays 6 minutes but opted out: no offer
 UNKNOWN = 9_999  # not in data/segments.csv: a visit, no offer
 LUNCH_GUEST = 2  # low-income high-spending, stays at 12:30 local: the lunch rule's offer
 JITTERY = 12  # 6 minutes at the shop, one fix in four jumps 46 m away: one offer at 180 s
-STEPPED_OUT = 13  # 2 minutes, two fixes in a row 46 m away, 2 more minutes: no offer
+STEPPED_OUT = 13  # 2 minutes, 45 s 46 m away, 2 more minutes: no offer
 
 
 def _scenario_pings(morning_ms: int, lunch_ms: int) -> list[dict[str, object]]:
@@ -69,8 +69,8 @@ def _scenario_pings(morning_ms: int, lunch_ms: int) -> list[dict[str, object]]:
         ping["lat"], ping["lon"] = PROMENADE_46M
     pings += jittery
     pings += pings_at(STEPPED_OUT, AT_SHOP, morning_ms, 120)
-    pings += pings_at(STEPPED_OUT, PROMENADE_46M, morning_ms + 125_000, 5)
-    pings += pings_at(STEPPED_OUT, AT_SHOP, morning_ms + 135_000, 120)
+    pings += pings_at(STEPPED_OUT, PROMENADE_46M, morning_ms + 125_000, 45)
+    pings += pings_at(STEPPED_OUT, AT_SHOP, morning_ms + 175_000, 120)
     return sorted(pings, key=lambda ping: int(ping["ts"]))  # type: ignore[call-overload]
 
 
@@ -139,9 +139,14 @@ def test_a_six_minute_stay_fires_once_at_the_threshold_while_still_there(
 ) -> None:
     (offer,) = _offers_by_customer(scenario["runs"]["clean"]["offers_topic"])[STAYER]
     arrival_ms = _arrival_ms(scenario["clean"], STAYER)
-    # pings come every 5 s, so the first one at or past 180 s is exactly 180 s after arrival
-    assert offer["triggered_at"] - arrival_ms == 180_000
-    assert offer["dwell_seconds"] == pytest.approx(180.0)
+    # The customer jumps from the food court (146 m away) to the shop; pings come every 5 s, so
+    # the 60 s window holds 12 fixes, and their weighted position is within the enter radius
+    # once a single food-court fix is left (146 / 12 = 12.2 m), at the 11th ping at the shop,
+    # 50 s after arrival. The stay is dated at that window's mean time, 27.5 s earlier, 22.5 s
+    # after arrival (a trailing mean lags by half its window), and fires at the first ping
+    # 180 s later: 205 s after arrival, with a dwell of 182.5 s.
+    assert offer["triggered_at"] - arrival_ms == 205_000
+    assert offer["dwell_seconds"] == pytest.approx(182.5)
     # the customer stays until arrival + 360 s: the offer fired 3 minutes before they left
     assert offer["triggered_at"] < arrival_ms + 360_000
 
@@ -176,9 +181,13 @@ def test_a_single_stray_fix_does_not_break_a_stay(scenario: dict[str, Any]) -> N
     assert offer["triggered_at"] - _arrival_ms(scenario["clean"], JITTERY) == 180_000
 
 
-def test_two_fixes_clearly_away_break_a_stay(scenario: dict[str, Any]) -> None:
+def test_a_step_out_that_takes_the_weighted_position_beyond_the_exit_radius_breaks_a_stay(
+    scenario: dict[str, Any],
+) -> None:
     offers = _offers_by_customer(scenario["runs"]["clean"]["offers_topic"])
-    # 120 s + 10 s away + 120 s would be 250 s as one stay
+    # 120 s + 45 s away + 120 s would be 295 s as one stay. Seven fixes 46 m away among the
+    # window's twelve put the weighted position 27 m out, beyond the 24 m exit radius (the
+    # JITTERY customer's one fix in four puts it 11.5 m out, which does not break a stay)
     assert STEPPED_OUT not in offers
 
 

@@ -8,9 +8,10 @@ import org.apache.flink.types.Row;
 import java.io.Serializable;
 
 /**
- * {@code CUSTOMER_TIMELINE(event_id, ts, watched, in_geofence, clearly_away, session_gap_ms,
- * dwell_threshold_ms, min_inside_share)}, an aggregate for an event-time OVER window per
- * customer: at each ping, {@code ROW(first_copy, triggered_stay_start_ts)}.
+ * {@code CUSTOMER_TIMELINE(event_id, ts, watched, east_m, north_m, accuracy_m, window_ms,
+ * enter_radius_m, exit_radius_m, session_gap_ms, dwell_threshold_ms)}, an aggregate for an
+ * event-time OVER window per customer: at each ping, {@code ROW(first_copy,
+ * triggered_stay_start_ts)}.
  *
  * <ul>
  *   <li>{@code first_copy} is FALSE at a copy resent with an event_id already seen ({@link
@@ -18,7 +19,8 @@ import java.io.Serializable;
  *   <li>{@code triggered_stay_start_ts} is the start of the customer's stay near the shop at the
  *       ping where that stay first qualifies for an offer, NULL at every other ping ({@link
  *       DwellRule}). The rule sees the first copies of the {@code watched} pings only: those
- *       accurate enough and close enough to the shop.
+ *       accurate enough to count. {@code east_m} and {@code north_m} place the fix relative to
+ *       the shop, in metres.
  * </ul>
  *
  * <p>Both answers need the customer's pings in event-time order, and an event-time OVER window
@@ -56,22 +58,33 @@ public final class CustomerTimeline extends AggregateFunction<Row, CustomerTimel
             String eventId,
             Long ts,
             Boolean watched,
-            Boolean inGeofence,
-            Boolean clearlyAway,
+            Double eastM,
+            Double northM,
+            Double accuracyM,
+            Long windowMs,
+            Double enterRadiusM,
+            Double exitRadiusM,
             Long sessionGapMs,
-            Long dwellThresholdMs,
-            Double minInsideShare) {
+            Long dwellThresholdMs) {
         timeline.triggeredStayStartTs = null;
         timeline.firstCopy = timeline.copies.isFirstCopy(eventId, ts);
-        if (timeline.firstCopy && ts != null && Boolean.TRUE.equals(watched)) {
+        if (timeline.firstCopy
+                && ts != null
+                && Boolean.TRUE.equals(watched)
+                && eastM != null
+                && northM != null
+                && accuracyM != null) {
             timeline.triggeredStayStartTs =
                     timeline.dwell.step(
                             ts,
-                            Boolean.TRUE.equals(inGeofence),
-                            Boolean.TRUE.equals(clearlyAway),
+                            eastM,
+                            northM,
+                            accuracyM,
+                            windowMs,
+                            enterRadiusM,
+                            exitRadiusM,
                             sessionGapMs,
-                            dwellThresholdMs,
-                            minInsideShare);
+                            dwellThresholdMs);
         }
     }
 
