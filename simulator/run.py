@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
+
 from simulator.engine import Simulation
 from simulator.sinks import Sink
 
@@ -135,9 +137,16 @@ def stream(
             for begin in range(0, len(values), _CHUNK):
                 end = min(begin + _CHUNK, len(values))
                 if speed is None:
-                    while beats.due(int(send_ms[begin])):
+                    # Each beat goes just before the first record sent at or after it.
+                    chunk_ms, at = send_ms[begin:end], begin
+                    while beats.due(int(chunk_ms[-1])):
+                        cut = begin + int(np.searchsorted(chunk_ms, beats.next_ms, side="left"))
+                        if cut > at:
+                            sink.send_many(keys[at:cut], values[at:cut])
+                            at = cut
                         beats.send()
-                    sink.send_many(keys[begin:end], values[begin:end])
+                    if at < end:
+                        sink.send_many(keys[at:end], values[at:end])
                 else:
                     for index, (ms, key, value) in enumerate(zip(
                             send_ms[begin:end].tolist(), keys[begin:end], values[begin:end],
