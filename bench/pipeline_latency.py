@@ -71,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
             ],
             check=True,
         )  # fmt: skip
-        # Offers triggered by the last pings leave once later pings move the watermark; the
-        # simulator has stopped, so only the idle-source timeout is left to wait for.
-        time.sleep(config.offers.out_of_orderness_s + config.offers.source_idle_timeout_s + 5)
+        # The simulator's closing heartbeats moved the watermark past its last pings; the
+        # last offers still wait for the checkpoint that commits them.
+        time.sleep(config.flink.checkpoint_interval_ms / 1000 + 5)
         stop.set()
         reader.join(timeout=10)
     finally:

@@ -106,7 +106,12 @@ class OfferSettings:
     campaign: str = "new-pizza-launch"
     dwell_threshold_s: int = 180
     out_of_orderness_s: int = 10
-    source_idle_timeout_s: int = 5
+    # A partition without records for this long stops holding the watermark back. The mall
+    # gateway's heartbeats (pizzario/heartbeat.py) keep every partition moving, so this only
+    # covers a producer that sends no heartbeats. Not a few seconds: a reader that falls that
+    # far behind (a busy machine) would be counted idle, the other partitions' watermark would
+    # run ahead, and its next pings would be dropped as late: offers would depend on the load.
+    source_idle_timeout_s: int = 60
     session_gap_s: int = 120
     footfall_window_s: int = 60
     max_accuracy_m: float = 50.0

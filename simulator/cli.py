@@ -229,6 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
                         default="auto",
                         help="producer compression; auto is zstd for kafka-python (fewer bytes "
                              "through its Python network code) and none for confluent-kafka")
+    output.add_argument("--heartbeat-every", type=float, default=1.0, metavar="SECONDS",
+                        help="simulated seconds between heartbeats to every partition of the "
+                             "topic, which move the pipeline's event time while the mall is "
+                             "quiet and after the last ping (0: none)")
     output.add_argument("--progress-every", type=float, default=5.0,
                         help="seconds between progress lines on stderr (0: none)")
     return parser
@@ -298,7 +302,8 @@ def _simulate(args: argparse.Namespace, clock: Clock | None) -> int:
     log.info("seed %d, start %s, %s simulated, %d customers, peak %.1f arrivals/min -> %s",
              seed, local_datetime(start_ms, mall.timezone).isoformat(),
              f"{args.duration:g} s", len(population), peak, destination)
-    report = stream(simulation, sink, args.speed, args.progress_every)
+    report = stream(simulation, sink, args.speed, args.progress_every,
+                    heartbeat_every_s=args.heartbeat_every)
     _finish(simulation, report, args, truth_path, destination)
     return 0 if report.failed == 0 else 1
 
@@ -338,6 +343,7 @@ def _finish(simulation: Simulation, report: RunReport, args: argparse.Namespace,
         "delivered": report.delivered,
         "failed": report.failed,
         "errors": report.errors,
+        "heartbeats": report.heartbeats,
         "elapsed_s": round(report.elapsed_s, 3),
         "records_per_s": round(report.records_per_s, 1),
         "truth_stays": len(simulation.truth),

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
+
 from simulator.engine import Simulation
 from simulator.sinks import Sink
 
@@ -27,6 +29,8 @@ class RunReport:
     failed: int = 0
     elapsed_s: float = 0.0
     errors: dict[str, int] = field(default_factory=dict)
+    # heartbeats the broker confirmed (one per partition and beat), not among the records
+    heartbeats: int = 0
 
     @property
     def records_per_s(self) -> float:
@@ -53,6 +57,21 @@ class _Progress:
                  self.sink.failed)
 
 
+class _Beats:
+    """The heartbeats' schedule in simulated time: one every ``every_ms``, none if 0."""
+
+    def __init__(self, sink: Sink, every_ms: int, first_ms: int) -> None:
+        self.sink, self.every_ms, self.next_ms = sink, every_ms, first_ms
+
+    def due(self, ms: int) -> bool:
+        """Whether a beat falls at or before ``ms`` (it goes before a record sent then)."""
+        return self.every_ms > 0 and self.next_ms <= ms
+
+    def send(self) -> None:
+        self.sink.heartbeat(self.next_ms)
+        self.next_ms += self.every_ms
+
+
 def stream(
     simulation: Simulation,
     sink: Sink,
@@ -60,6 +79,7 @@ def stream(
     progress_every_s: float = 5.0,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    heartbeat_every_s: float = 1.0,
 ) -> RunReport:
     """Send every record of the simulation to the sink and close it.
 
@@ -73,11 +93,22 @@ def stream(
     clock, sleep
         The wall clock and a way to wait on it; paced sends are timed from the moment the
         first batch is ready (after the warm-up), not from the call.
+    heartbeat_every_s : float
+        Simulated seconds between heartbeats to every partition (0: none). After the last
+        record they go on for the pipeline's out-of-orderness allowance and one beat more.
 
     Returns
     -------
     RunReport
         After the sink closed, so ``delivered + failed == records``.
+
+    Notes
+    -----
+    A heartbeat stamped ``t`` goes out just before the first record sent at or after ``t``,
+    so every record after it was sent no earlier than ``t``; the simulator's out-of-order
+    pings trail their send time by less than the allowance, so a heartbeat never makes an
+    on-time ping late. The beats after the last record are the mall's clock running on after
+    its last ping: without them the last stays would wait for a ping that never comes.
     """
     report = RunReport()
     progress = _Progress(simulation, sink, progress_every_s, clock)
@@ -87,6 +118,17 @@ def stream(
     # planning (tens of seconds for a large population) is not played back as a burst.
     anchor: float | None = None
     send = sink.send
+    beats = _Beats(sink, round(heartbeat_every_s * 1000) if sink.needs_heartbeats else 0,
+                   start_ms)
+    last_ms = start_ms
+
+    def wait_for(ms: int, records: int) -> None:
+        """Sleep until simulated ``ms`` is due on the wall clock (paced runs only)."""
+        wait_s = anchor + (ms - start_ms) / 1000.0 / speed - clock()
+        if wait_s > 0.002:
+            progress.maybe(records, ms)
+            sleep(wait_s)
+
     try:
         for batch in simulation.batches():
             if anchor is None:
@@ -95,22 +137,38 @@ def stream(
             for begin in range(0, len(values), _CHUNK):
                 end = min(begin + _CHUNK, len(values))
                 if speed is None:
-                    sink.send_many(keys[begin:end], values[begin:end])
+                    # Each beat goes just before the first record sent at or after it.
+                    chunk_ms, at = send_ms[begin:end], begin
+                    while beats.due(int(chunk_ms[-1])):
+                        cut = begin + int(np.searchsorted(chunk_ms, beats.next_ms, side="left"))
+                        if cut > at:
+                            sink.send_many(keys[at:cut], values[at:cut])
+                            at = cut
+                        beats.send()
+                    if at < end:
+                        sink.send_many(keys[at:end], values[at:end])
                 else:
-                    offsets_s = ((send_ms[begin:end] - start_ms) / 1000.0 / speed).tolist()
-                    for index, (offset_s, key, value) in enumerate(zip(
-                            offsets_s, keys[begin:end], values[begin:end], strict=True)):
-                        wait_s = anchor + offset_s - clock()
-                        if wait_s > 0.002:
-                            progress.maybe(report.records + index,
-                                           start_ms + int(offset_s * speed * 1000))
-                            sleep(wait_s)
+                    for index, (ms, key, value) in enumerate(zip(
+                            send_ms[begin:end].tolist(), keys[begin:end], values[begin:end],
+                            strict=True)):
+                        while beats.due(ms):
+                            wait_for(beats.next_ms, report.records + index)
+                            beats.send()
+                        wait_for(ms, report.records + index)
                         send(key, value)
                 report.records += end - begin
+                last_ms = max(last_ms, int(send_ms[end - 1]))
                 progress.maybe(report.records, int(send_ms[end - 1]))
+        closing_ms = last_ms + round(
+            (simulation.settings.out_of_orderness_s + heartbeat_every_s) * 1000)
+        while beats.due(closing_ms):
+            if speed is not None and anchor is not None:
+                wait_for(beats.next_ms, report.records)
+            beats.send()
     finally:
         sink.close()
         report.elapsed_s = clock() - started
         report.delivered, report.failed = sink.delivered, sink.failed
         report.errors = dict(sink.errors)
+        report.heartbeats = sink.heartbeats
     return report

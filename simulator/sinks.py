@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Protocol
 
+from pizzario.heartbeat import HEARTBEAT_KEY, heartbeat_record
+
 __all__ = [
     "CONNECT_TIMEOUT_S",
     "DEFAULT_COMPRESSION",
@@ -53,10 +55,17 @@ class Sink(Protocol):
     delivered: int
     failed: int
     errors: Counter[str]
+    heartbeats: int
+    # Whether the destination's readers need heartbeats for event time to move (a file's
+    # reader does not: reaching its end ends event time).
+    needs_heartbeats: bool
 
     def send(self, key: bytes, value: bytes) -> None: ...
 
     def send_many(self, keys: Sequence[bytes], values: Sequence[bytes]) -> None: ...
+
+    def heartbeat(self, ts_ms: int) -> None:
+        """Tell every partition the time (:mod:`pizzario.heartbeat`); not counted as a record."""
 
     def close(self) -> None:
         """Flush everything outstanding; afterwards ``delivered + failed`` equals the sends."""
@@ -70,6 +79,14 @@ class _Counted:
         self.delivered = 0
         self.failed = 0
         self.errors: Counter[str] = Counter()
+        # Heartbeats confirmed by the broker, one per partition and beat; a lost one only
+        # delays the watermark until the next, so it is logged, never counted as a failure.
+        self.heartbeats = 0
+        self.needs_heartbeats = True
+        self._partitions: list[int] | None = None
+
+    def heartbeat(self, ts_ms: int) -> None:
+        """A file has no partitions, and its reader's end moves event time: nothing to do."""
 
     def send(self, key: bytes, value: bytes) -> None:
         raise NotImplementedError
@@ -91,6 +108,7 @@ class FileSink(_Counted):
 
     def __init__(self, path: str | Path) -> None:
         super().__init__(str(path))
+        self.needs_heartbeats = False
         self.path = Path(path)
         self._handle: IO[bytes] = self.path.open("wb")
 
@@ -140,6 +158,28 @@ class KafkaPythonSink(_Counted):
 
     def _ok(self, _metadata: object) -> None:
         self.delivered += 1
+
+    def _beat_ok(self, _metadata: object) -> None:
+        self.heartbeats += 1
+
+    @staticmethod
+    def _beat_lost(error: BaseException) -> None:
+        log.warning("a heartbeat was not delivered: %s", _describe(error))
+
+    def heartbeat(self, ts_ms: int) -> None:
+        if self._gave_up is not None:
+            return
+        if self._partitions is None:
+            self._partitions = sorted(self._producer.partitions_for(self.topic) or ())
+        value = heartbeat_record(ts_ms)
+        try:
+            for partition in self._partitions:
+                future = self._producer.send(self.topic, key=HEARTBEAT_KEY, value=value,
+                                             partition=partition)
+                future.add_callback(self._beat_ok)
+                future.add_errback(self._beat_lost)
+        except self._kafka_error as error:
+            log.warning("a heartbeat was not sent: %s", _describe(error))
 
     def _fail(self, error: BaseException) -> None:
         self._failed(_describe(error))
@@ -207,6 +247,26 @@ class ConfluentKafkaSink(_Counted):
             self.delivered += 1
             return
         self._failed(str(error))
+
+    def _beat_report(self, error: object, _message: object) -> None:
+        if error is None:
+            self.heartbeats += 1
+        else:
+            log.warning("a heartbeat was not delivered: %s", error)
+
+    def heartbeat(self, ts_ms: int) -> None:
+        if self._partitions is None:
+            topic = self._producer.list_topics(self.topic, timeout=CONNECT_TIMEOUT_S)
+            self._partitions = sorted(topic.topics[self.topic].partitions)
+        value = heartbeat_record(ts_ms)
+        for partition in self._partitions:
+            while True:
+                try:
+                    self._produce(self.topic, value, HEARTBEAT_KEY, partition=partition,
+                                  on_delivery=self._beat_report)
+                    break
+                except BufferError:
+                    self._producer.poll(0.05)
 
     def send(self, key: bytes, value: bytes) -> None:
         while True:

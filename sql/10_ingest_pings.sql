@@ -14,7 +14,10 @@ CREATE TABLE ping_records (
     lat         DOUBLE,
     lon         DOUBLE,
     accuracy_m  DOUBLE,
-    -- NULL for a valid ping
+    -- TRUE for the mall gateway's heartbeat (pizzario/heartbeat.py): only its ts is read, for
+    -- the watermark of its partition; stage 2 drops it
+    heartbeat   BOOLEAN,
+    -- NULL for a valid ping or heartbeat
     rejection   STRING,
     record      STRING,
     rejected_at BIGINT,

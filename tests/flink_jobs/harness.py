@@ -23,7 +23,7 @@ import json
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from typing import Any
 import requests
 
 from pizzario.config import Config, load_config
+from pizzario.heartbeat import HEARTBEAT_KEY, heartbeat_record
 
 __all__ = [
     "DRILL_SEED",
@@ -47,6 +48,7 @@ __all__ = [
     "replay",
     "sandboxed",
     "search_all",
+    "send_heartbeat",
     "start_pipeline",
     "wait_for",
 ]
@@ -59,9 +61,11 @@ PROCESSING_TIME_FIELDS = frozenset({"emitted_at"})
 
 @dataclass(frozen=True)
 class Recording:
-    """Kafka records in send order (key and value bytes), as the simulator produced them.
+    """Kafka records in send order (key and value bytes), as the simulator sent them.
 
     A value of None is a tombstone (a record with no value), which a hostile sender can send.
+    An entry keyed :data:`~pizzario.heartbeat.HEARTBEAT_KEY` is a heartbeat, which
+    :func:`replay` sends to every partition of the topic, as the simulator does.
     """
 
     keys: list[bytes]
@@ -71,13 +75,49 @@ class Recording:
     def __len__(self) -> int:
         return len(self.values)
 
+    @property
+    def record_count(self) -> int:
+        """The records, heartbeats not counted (what the simulator's summary calls sent)."""
+        return len(self.keys) - self.keys.count(HEARTBEAT_KEY)
+
     def last_event_ms(self) -> int:
-        """The latest ping time in the recording (malformed records skipped)."""
+        """The latest ping time in the recording (malformed records and heartbeats skipped)."""
         latest = 0
-        for value in self.values:
+        for key, value in zip(self.keys, self.values, strict=True):
+            if key == HEARTBEAT_KEY:
+                continue
             with contextlib.suppress(ValueError, TypeError, AttributeError, KeyError):
                 latest = max(latest, int(json.loads(value)["ts"]))
         return latest
+
+
+class _RecordingSink:
+    """A simulator sink that keeps what it is given, heartbeats as entries of their own."""
+
+    def __init__(self) -> None:
+        self.keys: list[bytes] = []
+        self.values: list[bytes | None] = []
+        self.delivered = self.failed = self.heartbeats = 0
+        self.errors: Counter[str] = Counter()
+        self.needs_heartbeats = True
+
+    def send(self, key: bytes, value: bytes) -> None:
+        self.keys.append(key)
+        self.values.append(value)
+        self.delivered += 1
+
+    def send_many(self, keys: Sequence[bytes], values: Sequence[bytes]) -> None:
+        self.keys.extend(keys)
+        self.values.extend(values)
+        self.delivered += len(values)
+
+    def heartbeat(self, ts_ms: int) -> None:
+        self.keys.append(HEARTBEAT_KEY)
+        self.values.append(heartbeat_record(ts_ms))
+        self.heartbeats += 1
+
+    def close(self) -> None:
+        pass
 
 
 def record_stream(
@@ -107,6 +147,7 @@ def record_stream(
     from simulator.faults import FaultRates
     from simulator.mall import load_mall
     from simulator.population import load_segments, synthesize_customers
+    from simulator.run import stream
 
     config = config or load_config()
     customers = load_segments(config.paths.segments_csv)
@@ -121,13 +162,11 @@ def record_stream(
         hourly_profile=FLAT_PROFILE,
     )
     simulation = Simulation(load_mall(config.paths.mall_json), population, settings)
-    keys: list[bytes] = []
-    values: list[bytes] = []
-    for batch in simulation.batches():
-        keys.extend(batch.keys)
-        values.extend(batch.values)
-    summary = {"counts": simulation.counts.as_dict(), "start_ms": settings.start_ms}
-    return Recording(keys, values, summary)
+    sink = _RecordingSink()
+    stream(simulation, sink, speed=None, progress_every_s=0)  # heartbeats as the simulator's
+    summary = {"counts": simulation.counts.as_dict(), "start_ms": settings.start_ms,
+               "heartbeats": sink.heartbeats}  # fmt: skip
+    return Recording(sink.keys, sink.values, summary)
 
 
 @contextlib.contextmanager
@@ -209,6 +248,8 @@ def replay(
 ) -> int:
     """Send the recording to the ping topic; return how many records the broker acknowledged.
 
+    Heartbeat entries go to every partition of the topic and are not among the records counted.
+
     Parameters
     ----------
     rate_per_s : float, optional
@@ -229,12 +270,12 @@ def replay(
     failures: Counter[str] = Counter()
     acknowledged = 0
 
-    def report(error: Any, _message: Any) -> None:
+    def report(error: Any, message: Any) -> None:
         nonlocal acknowledged
-        if error is None:
-            acknowledged += 1
-        else:
+        if error is not None:
             failures[str(error)] += 1
+        elif message.key() != HEARTBEAT_KEY:
+            acknowledged += 1
 
     producer = Producer({
         "bootstrap.servers": config.kafka.bootstrap,
@@ -246,14 +287,18 @@ def replay(
         # drills that send a megabyte in one record.
         "message.max.bytes": 1_048_588,
     })  # fmt: skip
+    topic = config.kafka.ping_topic
+    partitions = sorted(producer.list_topics(topic, timeout=30).topics[topic].partitions)
     started = time.monotonic()
     for index, (key, value) in enumerate(zip(recording.keys, recording.values, strict=True)):
-        while True:
-            try:
-                producer.produce(config.kafka.ping_topic, value, key, on_delivery=report)
-                break
-            except BufferError:  # the local queue is full: let deliveries drain it
-                producer.poll(0.05)
+        for partition in partitions if key == HEARTBEAT_KEY else (None,):
+            extra = {} if partition is None else {"partition": partition}
+            while True:
+                try:
+                    producer.produce(topic, value, key, on_delivery=report, **extra)
+                    break
+                except BufferError:  # the local queue is full: let deliveries drain it
+                    producer.poll(0.05)
         if index % 1000 == 0:
             producer.poll(0)
             if during is not None:
@@ -266,6 +311,18 @@ def replay(
     if failures:
         raise RuntimeError(f"{sum(failures.values())} records were not delivered: {dict(failures)}")
     return acknowledged
+
+
+def send_heartbeat(config: Config, ts_ms: int) -> None:
+    """Tell every partition of the ping topic the time, as the mall gateway does."""
+    from confluent_kafka import Producer
+
+    topic = config.kafka.ping_topic
+    producer = Producer({"bootstrap.servers": config.kafka.bootstrap, "acks": "all"})
+    for partition in sorted(producer.list_topics(topic, timeout=30).topics[topic].partitions):
+        producer.produce(topic, heartbeat_record(ts_ms), HEARTBEAT_KEY, partition=partition)
+    if producer.flush(30):
+        raise RuntimeError(f"heartbeats to {topic} were not delivered")
 
 
 def _rest(config: Config) -> str:

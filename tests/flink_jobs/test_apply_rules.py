@@ -25,13 +25,13 @@ from flink_jobs.sandbox import drop_sandbox, free_slots, sandbox_environment
 from pizzario.clock import configured_clock
 from pizzario.config import Config, load_config
 from simulator.mall import load_mall
-from tests.flink_jobs.ping_builders import AT_SHOP, FOOD_COURT, PROMENADE_46M, pings_at
+from tests.flink_jobs.harness import send_heartbeat
+from tests.flink_jobs.ping_builders import AT_SHOP, PROMENADE_46M, pings_at
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REGULAR = 3  # offer before the rules change; stays again after it: capped
 NEWCOMER = 4  # stays only after the rules change: gets the edited offer
-FILLER = 9_999  # unknown, keeps pinging so that the watermark moves past the stays
 
 
 def _send(config: Config, pings: Iterable[dict[str, object]]) -> None:
@@ -48,21 +48,20 @@ def _send(config: Config, pings: Iterable[dict[str, object]]) -> None:
     producer.close()
 
 
-class _Filler:
-    """An unknown visitor who keeps pinging, as a mall always has someone: without new pings
-    every partition goes idle after the burst a test sends, and a watermark stuck behind the
-    last trigger would make the test wait on Flink's idleness handling instead of the rules."""
+class _Heartbeats:
+    """The mall gateway's clock, five seconds a beat: without it the watermark would stay
+    behind the last trigger once the test's burst of pings is read."""
 
     def __init__(self, config: Config, next_ts_ms: int) -> None:
         self.config, self.next_ts_ms = config, next_ts_ms
 
     def ping(self) -> None:
-        _send(self.config, pings_at(FILLER, FOOD_COURT, self.next_ts_ms, 0))
+        send_heartbeat(self.config, self.next_ts_ms)
         self.next_ts_ms += 5_000
 
 
 def _offers_of(
-    config: Config, customer_id: int, filler: _Filler, timeout_s: float = 240
+    config: Config, customer_id: int, filler: _Heartbeats, timeout_s: float = 240
 ) -> list[dict]:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -102,9 +101,8 @@ def test_apply_rules_keeps_the_cap_and_applies_the_new_offer(
         wait_until_running(config, job_id)
         # 6 minutes at the shop, then away: one offer
         _send(config, pings_at(REGULAR, AT_SHOP, base_ms, 360)
-              + pings_at(REGULAR, PROMENADE_46M, base_ms + 365_000, 10)
-              + pings_at(FILLER, FOOD_COURT, base_ms, 7 * 60))  # fmt: skip
-        filler = _Filler(config, base_ms + 7 * minute)
+              + pings_at(REGULAR, PROMENADE_46M, base_ms + 365_000, 10))  # fmt: skip
+        filler = _Heartbeats(config, base_ms + 7 * minute)
         (first,) = _offers_of(config, REGULAR, filler)
 
         edited = rules.read_text().replace(
@@ -117,11 +115,10 @@ def test_apply_rules_keeps_the_cap_and_applies_the_new_offer(
         job_id = applied.job_id
         assert find_running_job(config).job_id == job_id  # type: ignore[union-attr]
 
-        # after the filler's last ping, so that none of the second stay is late
+        # after the last heartbeat, so that none of the second stay is late
         second_stay_ms = filler.next_ts_ms + minute
         _send(config, pings_at(REGULAR, AT_SHOP, second_stay_ms, 360)
-              + pings_at(NEWCOMER, AT_SHOP, second_stay_ms, 360)
-              + pings_at(FILLER, FOOD_COURT, second_stay_ms, 7 * 60))  # fmt: skip
+              + pings_at(NEWCOMER, AT_SHOP, second_stay_ms, 360))  # fmt: skip
         filler.next_ts_ms = second_stay_ms + 7 * minute + 5_000
         (newcomer,) = _offers_of(config, NEWCOMER, filler)
         assert newcomer["offer_code"].endswith("-EVENING")

@@ -210,10 +210,12 @@ def test_the_broker_restarted_and_the_simulator_lost_nothing(
           f"simulator sent {summary['sent']:,}, acknowledged {summary['delivered']:,}, failed "
           f"{summary['failed']}; the topic holds {restarted.in_topic:,}")
     assert summary["failed"] == 0 and summary["errors"] == {}
-    # the recording's records exactly: the simulator is seeded
-    assert summary["sent"] == summary["delivered"] == len(drill_recording)
+    # the recording's records and heartbeats exactly: the simulator is seeded
+    assert summary["sent"] == summary["delivered"] == drill_recording.record_count
+    beats = drill_recording.summary["heartbeats"] * len(restarted.received)
+    assert summary["heartbeats"] == beats
     # acknowledged once each: the idempotent producer's retries wrote no copy
-    assert restarted.in_topic == summary["delivered"]
+    assert restarted.in_topic == summary["delivered"] + beats
 
 
 def test_the_pipeline_received_every_acknowledged_record(
@@ -222,11 +224,13 @@ def test_the_pipeline_received_every_acknowledged_record(
     received = sum(restarted.received.values())
     letters, calm_letters = _letters(restarted.outcome), _letters(undisturbed_run.outcome)
     malformed = drill_recording.summary["counts"]["malformed_total"]
-    print(f"\nacknowledged {restarted.simulator['delivered']:,}; received {received:,} "
-          f"(by partition {restarted.received}): {received - malformed:,} valid, {malformed:,} "
-          f"dead-lettered ({sum(letters.values()):,} dead letters written, the undisturbed "
-          f"run {sum(calm_letters.values()):,})")
-    assert received == restarted.simulator["delivered"]
+    beats = restarted.simulator["heartbeats"]
+    print(f"\nacknowledged {restarted.simulator['delivered']:,} records and {beats:,} "
+          f"heartbeats; received {received:,} (by partition {restarted.received}): "
+          f"{received - beats - malformed:,} valid, {malformed:,} dead-lettered, {beats:,} "
+          f"heartbeats ({sum(letters.values()):,} dead letters written, the undisturbed run "
+          f"{sum(calm_letters.values()):,})")
+    assert received == restarted.simulator["delivered"] + beats
     # Dead letters are written at least once: a restart may repeat some, never drop one.
     assert sum(calm_letters.values()) == malformed
     assert set(letters) == set(calm_letters)

@@ -122,8 +122,8 @@ def test_the_stream_is_about_two_hundred_thousand_records(drill_recording: Recor
 def test_every_record_reached_kafka_in_both_runs(
     drill_recording: Recording, undisturbed_run: Baseline, disturbed: tuple[Outcome, int, KillLog]
 ) -> None:
-    assert undisturbed_run.acknowledged == len(drill_recording)
-    assert disturbed[1] == len(drill_recording)
+    assert undisturbed_run.acknowledged == drill_recording.record_count
+    assert disturbed[1] == drill_recording.record_count
 
 
 def test_the_taskmanager_was_killed_twice_and_came_back_each_time(

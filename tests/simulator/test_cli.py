@@ -197,9 +197,15 @@ class _RefusingProducer:
     def __init__(self, accept: int) -> None:
         self.accept = accept
 
-    def send(self, topic: str, key: bytes, value: bytes) -> _Delivered:
+    def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1}
+
+    def send(self, topic: str, key: bytes, value: bytes, partition: int | None = None
+             ) -> _Delivered:
         from kafka.errors import KafkaTimeoutError
 
+        if partition is not None:  # a heartbeat, sent to each partition by number
+            return _Delivered()
         if self.accept <= 0:
             raise KafkaTimeoutError("Failed to update metadata after 10.0 secs.")
         self.accept -= 1
