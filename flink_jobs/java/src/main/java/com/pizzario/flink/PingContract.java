@@ -31,14 +31,16 @@ public final class PingContract implements Serializable {
             },
             FIELD_NAMES);
 
-    private static final int EVENT_ID = 0;
-    private static final int DEVICE_ID = 2;
-    private static final int TS = 3;
-    private static final int LAT = 4;
-    private static final int LON = 5;
-    private static final int ACCURACY_M = 6;
+    // The fields' positions in ROW_TYPE.
+    static final int EVENT_ID = 0;
+    static final int CUSTOMER_ID = 1;
+    static final int DEVICE_ID = 2;
+    static final int TS = 3;
+    static final int LAT = 4;
+    static final int LON = 5;
+    static final int ACCURACY_M = 6;
 
-    /** The reason for a field of the contract that is missing or unreadable, by field. */
+    /** The reason for a field of the contract that is missing, null or not of its type. */
     static final String[] FIELD_REASONS = {
         "event_id missing",
         "customer_id missing or not an integer",
