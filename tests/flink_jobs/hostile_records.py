@@ -193,6 +193,8 @@ _VARIANTS: dict[str, list[tuple[bytes | None, str]]] = {
         (_raw_device(b"\x7f"), "device_id holds control characters"),
         (_raw_device("\u0085".encode()), "device_id holds control characters"),
         (_json(event_id="e\u001b[31m"), "event_id holds control characters"),
+        # not a control character, but no character at all: half a UTF-16 pair, escaped
+        (_raw_device(b"\\ud800"), "device_id holds an unpaired surrogate"),
     ],
     "invalid UTF-8": [
         (_raw_device(b"\xff\xfe"), NOT_JSON),

@@ -124,6 +124,9 @@ def _strictly_read(ping: Callable[..., str], now_ms: int) -> dict[str, bytes]:
         "object-device": ping("object-device", device_id={"model": "x"}).encode(),
         "nan-literal-latitude": token("nan-literal-latitude", "lat", "NaN"),
         "raw-nul-in-device": raw_device("raw-nul-in-device", b"\x00"),
+        "escaped-lone-surrogate": raw_device("escaped-lone-surrogate", b"\\ud800"),
+        "escaped-reversed-pair": raw_device("escaped-reversed-pair", b"\\udf55\\ud83c"),
+        "escaped-pair": raw_device("escaped-pair", b"\\ud83c\\udf55"),
         "nested-unknown-field": ('{"a":' * deep + "1" + "}" * deep).encode(),
         "nested-latitude": token("nested-latitude", "lat", "[" * deep + "]" * deep),
         "repeated-id-last-mistyped": ping("repeated-id-last-mistyped")[:-1].encode()
@@ -196,6 +199,8 @@ EXPECTED_REASONS = {
     "object-device": "device_id missing",
     "nan-literal-latitude": "not a JSON object",
     "raw-nul-in-device": "device_id holds control characters",
+    "escaped-lone-surrogate": "device_id holds an unpaired surrogate",
+    "escaped-reversed-pair": "device_id holds an unpaired surrogate",
     "nested-unknown-field": "event_id missing",
     "nested-latitude": "lat/lon missing or not numbers",
     "repeated-id-last-mistyped": "customer_id missing or not an integer",
@@ -246,7 +251,7 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
         "compact", "reordered", "escaped-id", "non-ascii-device", "exponent-latitude",
         "long-fraction-longitude", "integer-accuracy", "negative-zero-accuracy",
         "repeated-latitude", "on-the-lower-edges", "a-minute-ahead", "inside-the-past-bound",
-        "longest-device-id", "exponent-ts", "repeated-id-last-valid",
+        "longest-device-id", "exponent-ts", "repeated-id-last-valid", "escaped-pair",
     }  # fmt: skip
     # each dead letter is stamped on the product's clock, while the run was checking records
     assert all(now_ms <= row["rejected_at"] <= checked_by_ms for row in result["dead_letters"])
@@ -260,3 +265,4 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
     assert archived["integer-accuracy"]["accuracy_m"] == 5.0
     assert archived["exponent-ts"]["ts"] == now_ms - 3_600_000
     assert archived["repeated-id-last-valid"]["customer_id"] == 1
+    assert archived["escaped-pair"]["device_id"] == "phone\U0001f355"
