@@ -1,11 +1,12 @@
-"""The ping contract is checked twice (stage 2): on the typed 'json' stream that feeds the
-pipeline and on the raw lines that feed the dead-letter topic. Every line must land on exactly
-one side, whatever it looks like."""
+"""The ping contract, checked once per record by the 'pizzario-ping' format (stage 1) and split
+by stage 2 into the pipeline and the dead-letter topic. Every line must land on exactly one
+side, whatever it looks like, and a dead letter carries the first rule its record broke."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from datetime import time as time_of_day
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from flink_jobs.local import run_on_files
 from pizzario.clock import Clock, configured_clock
 from pizzario.config import load_config
 from simulator.mall import Rect, load_mall
+from tests.flink_jobs.hostile_records import as_dead_letter
 from tests.flink_jobs.ping_builders import AT_SHOP
 
 pytestmark = pytest.mark.slow
@@ -76,7 +78,62 @@ def _records(now_ms: int, bounds: Rect) -> dict[str, bytes]:
     records["invalid-utf8"] = (
         ping("invalid-utf8", device_id="phone-@").encode().replace(b"@", b"\xff\xfe")
     )
+    records.update(_strictly_read(ping, now_ms))
     return records
+
+
+def _strictly_read(ping: Callable[..., str], now_ms: int) -> dict[str, bytes]:
+    """Records Flink's JSON field reader accepted (or named wrongly) and the contract refuses.
+
+    Not UTF-8 in a string (Jackson decoded the first four; the fifth lost its quote), UTF-16
+    (Jackson guesses the encoding from the first bytes), numbers that are not integers, ids that
+    are not strings; and forms that must still read as before, or as decided (the last of a
+    repeated field counts).
+    """
+
+    def raw_device(name: str, raw: bytes) -> bytes:
+        return ping(name, device_id="@").encode().replace(b'"@"', b'"phone' + raw + b'"')
+
+    def token(name: str, field: str, text: str) -> bytes:
+        return ping(name, **{field: "@"}).replace('"@"', text).encode()
+
+    plain = ping("utf-16")
+    deep = 100_000
+    return {
+        "overlong-slash": raw_device("overlong-slash", b"\xc0\xaf"),
+        "overlong-three-bytes": raw_device("overlong-three-bytes", b"\xe0\x80\xaf"),
+        "encoded-surrogate": raw_device("encoded-surrogate", b"\xed\xa0\x80"),
+        "beyond-unicode": raw_device("beyond-unicode", b"\xf4\x90\x80\x80"),
+        "cut-short-by-a-quote": raw_device("cut-short-by-a-quote", b"\xc3"),
+        "invalid-after-the-object": ping("invalid-after-the-object").encode() + b" \xff",
+        "utf-8-bom": b"\xef\xbb\xbf" + ping("utf-8-bom").encode(),
+        "utf-16-le-bom": "\ufeff".encode("utf-16-le")
+        + plain.replace("utf-16", "le-bom").encode("utf-16-le"),
+        "utf-16-le": plain.replace("utf-16", "le").encode("utf-16-le"),
+        "utf-16-be": plain.replace("utf-16", "be").encode("utf-16-be"),
+        "fractional-customer-id": ping("fractional-customer-id", customer_id=1.5).encode(),
+        "float-customer-id": ping("float-customer-id", customer_id=1.0).encode(),
+        "exponent-customer-id": token("exponent-customer-id", "customer_id", "1e0"),
+        "huge-customer-id": ping("huge-customer-id", customer_id=2**70).encode(),
+        "fractional-ts": token("fractional-ts", "ts", f"{now_ms}.5"),
+        "exponent-ts": token("exponent-ts", "ts", f"{now_ms / 1000!r}e3"),
+        "object-event-id": ping("object-event-id", event_id={"id": "object-event-id"}).encode(),
+        "array-event-id": ping("array-event-id", event_id=["array-event-id"]).encode(),
+        "number-event-id": ping("number-event-id", event_id=42).encode(),
+        "boolean-device": ping("boolean-device", device_id=True).encode(),
+        "object-device": ping("object-device", device_id={"model": "x"}).encode(),
+        "nan-literal-latitude": token("nan-literal-latitude", "lat", "NaN"),
+        "raw-nul-in-device": raw_device("raw-nul-in-device", b"\x00"),
+        "escaped-lone-surrogate": raw_device("escaped-lone-surrogate", b"\\ud800"),
+        "escaped-reversed-pair": raw_device("escaped-reversed-pair", b"\\udf55\\ud83c"),
+        "escaped-pair": raw_device("escaped-pair", b"\\ud83c\\udf55"),
+        "nested-unknown-field": ('{"a":' * deep + "1" + "}" * deep).encode(),
+        "nested-latitude": token("nested-latitude", "lat", "[" * deep + "]" * deep),
+        "repeated-id-last-mistyped": ping("repeated-id-last-mistyped")[:-1].encode()
+        + b', "customer_id": [1]}',
+        "repeated-id-last-valid": b'{"customer_id": [1], '
+        + ping("repeated-id-last-valid")[1:].encode(),
+    }
 
 
 def _clock_edges(now_ms: int, wall_ms: int, max_past_skew_ms: int) -> dict[str, bytes]:
@@ -119,6 +176,34 @@ EXPECTED_REASONS = {
     "invalid-utf8": "not a JSON object",
     "on-the-upper-edge": "lat/lon off the map or not finite",
     "leading-zero-latitude": "not a JSON object",
+    # read strictly (the decoder's own reader, no longer Flink's JSON field reader)
+    "overlong-slash": "not a JSON object",
+    "overlong-three-bytes": "not a JSON object",
+    "encoded-surrogate": "not a JSON object",
+    "beyond-unicode": "not a JSON object",
+    "cut-short-by-a-quote": "not a JSON object",
+    "invalid-after-the-object": "not a JSON object",
+    "utf-8-bom": "not a JSON object",
+    "utf-16-le-bom": "not a JSON object",
+    "utf-16-le": "not a JSON object",
+    "utf-16-be": "not a JSON object",
+    "fractional-customer-id": "customer_id missing or not an integer",
+    "float-customer-id": "customer_id missing or not an integer",
+    "exponent-customer-id": "customer_id missing or not an integer",
+    "huge-customer-id": "customer_id missing or not an integer",
+    "fractional-ts": "ts missing or not an integer",
+    "object-event-id": "event_id missing",
+    "array-event-id": "event_id missing",
+    "number-event-id": "event_id missing",
+    "boolean-device": "device_id missing",
+    "object-device": "device_id missing",
+    "nan-literal-latitude": "not a JSON object",
+    "raw-nul-in-device": "device_id holds control characters",
+    "escaped-lone-surrogate": "device_id holds an unpaired surrogate",
+    "escaped-reversed-pair": "device_id holds an unpaired surrogate",
+    "nested-unknown-field": "event_id missing",
+    "nested-latitude": "lat/lon missing or not numbers",
+    "repeated-id-last-mistyped": "customer_id missing or not an integer",
 }
 
 
@@ -151,10 +236,11 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
 
     archived = {row["event_id"]: row for row in result["archive"]}
     kept = set(archived)
-    # The dead-letter record is the original, decoded as UTF-8 with replacement characters.
+    # The dead-letter record is the original, decoded as UTF-8 with replacement characters
+    # and cut short.
     reasons = {row["record"]: row["reason"] for row in result["dead_letters"]}
     placed = {
-        name: (name in kept, reasons.get(record.decode("utf-8", errors="replace")))
+        name: (name in kept, reasons.get(as_dead_letter(record)))
         for name, record in records.items()
     }
     assert [name for name, (is_kept, reason) in placed.items() if is_kept == bool(reason)] == []
@@ -165,7 +251,7 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
         "compact", "reordered", "escaped-id", "non-ascii-device", "exponent-latitude",
         "long-fraction-longitude", "integer-accuracy", "negative-zero-accuracy",
         "repeated-latitude", "on-the-lower-edges", "a-minute-ahead", "inside-the-past-bound",
-        "longest-device-id",
+        "longest-device-id", "exponent-ts", "repeated-id-last-valid", "escaped-pair",
     }  # fmt: skip
     # each dead letter is stamped on the product's clock, while the run was checking records
     assert all(now_ms <= row["rejected_at"] <= checked_by_ms for row in result["dead_letters"])
@@ -177,3 +263,6 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
     assert (archived["plain"]["lat"], archived["plain"]["lon"]) == (lat, lon)
     assert archived["on-the-lower-edges"]["lat"] == bounds.min_lat
     assert archived["integer-accuracy"]["accuracy_m"] == 5.0
+    assert archived["exponent-ts"]["ts"] == now_ms - 3_600_000
+    assert archived["repeated-id-last-valid"]["customer_id"] == 1
+    assert archived["escaped-pair"]["device_id"] == "phone\U0001f355"

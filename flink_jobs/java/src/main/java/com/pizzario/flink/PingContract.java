@@ -31,14 +31,16 @@ public final class PingContract implements Serializable {
             },
             FIELD_NAMES);
 
-    private static final int EVENT_ID = 0;
-    private static final int DEVICE_ID = 2;
-    private static final int TS = 3;
-    private static final int LAT = 4;
-    private static final int LON = 5;
-    private static final int ACCURACY_M = 6;
+    // The fields' positions in ROW_TYPE.
+    static final int EVENT_ID = 0;
+    static final int CUSTOMER_ID = 1;
+    static final int DEVICE_ID = 2;
+    static final int TS = 3;
+    static final int LAT = 4;
+    static final int LON = 5;
+    static final int ACCURACY_M = 6;
 
-    /** The reason for a field of the contract that is missing or unreadable, by field. */
+    /** The reason for a field of the contract that is missing, null or not of its type. */
     static final String[] FIELD_REASONS = {
         "event_id missing",
         "customer_id missing or not an integer",
@@ -127,18 +129,30 @@ public final class PingContract implements Serializable {
     /**
      * What is wrong with an identifier's text, or NULL. Control characters (C0, DEL and C1,
      * whether sent raw or as JSON escapes) have no place in an identifier, and would reach a
-     * terminal that prints the offers (an escape sequence can rewrite the screen).
+     * terminal that prints the offers (an escape sequence can rewrite the screen). An unpaired
+     * surrogate can only come from a JSON escape of U+D800 to U+DFFF alone (in UTF-8 the record
+     * is refused whole): it is no character, and a writer downstream must replace it or fail,
+     * so the identifier read back would not be the one sent.
      */
     private static String textProblem(String text) {
         if (text.length() > MAX_ID_LENGTH) {
             return " longer than " + MAX_ID_LENGTH + " characters";
         }
+        boolean unpaired = false;
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) {
                 return " holds control characters";
             }
+            if (Character.isSurrogate(c)) {
+                if (Character.isHighSurrogate(c) && i + 1 < text.length()
+                        && Character.isLowSurrogate(text.charAt(i + 1))) {
+                    i++; // a pair: one character beyond U+FFFF
+                } else {
+                    unpaired = true; // the rule after control characters, wherever it is
+                }
+            }
         }
-        return null;
+        return unpaired ? " holds an unpaired surrogate" : null;
     }
 }

@@ -6,10 +6,6 @@ import java.util.List;
 
 import org.apache.flink.api.common.serialization.DeserializationSchema;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.formats.common.TimestampFormat;
-import org.apache.flink.formats.json.JsonParserRowDataDeserializationSchema;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
-import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.data.GenericRowData;
 import org.apache.flink.table.data.RowData;
@@ -27,8 +23,9 @@ import org.apache.flink.table.types.logical.RowType;
  * <p>"When" is the product's clock: the wall clock plus the configured offset, so that the
  * skew check and {@code rejected_at} agree with the simulator's and the offers' times.
  *
- * <p>The fields are read with the streaming deserializer of Flink's 'json' format, so a ping
- * reads here exactly as it would there.
+ * <p>The fields are read by {@link PingReader}, strictly: a record that is not UTF-8, or whose
+ * identifier is not a JSON string or whose customer_id is not an integer, is refused, where
+ * Flink's 'json' field reader accepted it.
  */
 public final class PingDecoder implements DeserializationSchema<RowData> {
 
@@ -52,9 +49,7 @@ public final class PingDecoder implements DeserializationSchema<RowData> {
     /** Per produced column: the contract field it copies, or one of the *_COLUMN codes. */
     private final int[] sources;
 
-    private transient JsonParserRowDataDeserializationSchema fieldReader;
-    private transient RowData.FieldGetter[] fieldGetters;
-    private transient ObjectMapper treeReader;
+    private transient PingReader reader;
 
     public PingDecoder(PingContract contract, long clockOffsetMs, RowType producedType) {
         this.contract = contract;
@@ -97,39 +92,28 @@ public final class PingDecoder implements DeserializationSchema<RowData> {
     }
 
     @Override
-    public void open(InitializationContext context) throws Exception {
-        fieldReader = new JsonParserRowDataDeserializationSchema(
-                PingContract.ROW_TYPE, InternalTypeInfo.of(PingContract.ROW_TYPE),
-                false, true, TimestampFormat.SQL);
-        fieldReader.open(context);
-        fieldGetters = new RowData.FieldGetter[PingContract.FIELD_NAMES.length];
-        for (int field = 0; field < fieldGetters.length; field++) {
-            fieldGetters[field] =
-                    RowData.createFieldGetter(PingContract.ROW_TYPE.getTypeAt(field), field);
-        }
-        treeReader = new ObjectMapper();
+    public void open(InitializationContext context) {
+        reader = new PingReader();
     }
 
     @Override
     public RowData deserialize(byte[] message) {
         long checkedAtMs = System.currentTimeMillis() + clockOffsetMs;
-        RowData ping = null;
-        String rejection;
+        GenericRowData ping;
         try {
-            ping = message == null ? null : fieldReader.deserialize(message);
-            rejection = ping == null
-                    ? unreadable(message)
-                    : contract.rejection(ping, checkedAtMs);
-        } catch (IOException | RuntimeException error) {
-            // the field reader ignores parse errors; this is for anything it lets through
+            ping = message == null ? null : reader.read(message);
+        } catch (IOException | RuntimeException notJson) {
+            // Jackson's parse errors; a record that is not JSON is a dead letter, not a failure
             ping = null;
-            rejection = PingContract.NOT_AN_OBJECT;
         }
+        String rejection = ping == null
+                ? PingContract.NOT_AN_OBJECT
+                : contract.rejection(ping, checkedAtMs);
         GenericRowData row = new GenericRowData(sources.length);
         for (int column = 0; column < sources.length; column++) {
             int source = sources[column];
             if (source >= 0) {
-                row.setField(column, ping == null ? null : fieldGetters[source].getFieldOrNull(ping));
+                row.setField(column, ping == null ? null : ping.getField(source));
             } else if (rejection != null) {
                 row.setField(column, rejectedValue(source, rejection, message, checkedAtMs));
             }
@@ -147,30 +131,6 @@ public final class PingDecoder implements DeserializationSchema<RowData> {
             default:
                 return checkedAtMs;
         }
-    }
-
-    /**
-     * Why the field reader could not read a record at all. It gives up on the whole record when a
-     * field holds an array (it loses its place in the text), so a JSON object is searched for the
-     * first contract field that is an array or an object; only the rare bad record pays for this
-     * second parse.
-     */
-    private String unreadable(byte[] message) {
-        JsonNode tree;
-        try {
-            tree = message == null ? null : treeReader.readTree(message);
-        } catch (IOException error) {
-            tree = null;
-        }
-        if (tree != null && tree.isObject()) {
-            for (int field = 0; field < PingContract.FIELD_NAMES.length; field++) {
-                JsonNode value = tree.get(PingContract.FIELD_NAMES[field]);
-                if (value != null && value.isContainerNode()) {
-                    return PingContract.FIELD_REASONS[field];
-                }
-            }
-        }
-        return PingContract.NOT_AN_OBJECT;
     }
 
     @Override
