@@ -231,7 +231,11 @@ def install_flink_jars(layout: Layout, lib: Path | None = None) -> list[str]:
     copied = []
     for jar in _missing_flink_jars(layout, lib):
         if jar.is_file():
-            shutil.copy2(jar, lib / jar.name)
+            # Beside it, then renamed over it: a running Flink process keeps reading the jar it
+            # opened, where copying onto it would rewrite the bytes under that process.
+            partial = lib / f".{jar.name}.partial"
+            shutil.copy2(jar, partial)
+            partial.replace(lib / jar.name)
             copied.append(jar.name)
     manifest.write_text("\n".join(sorted(wanted)) + "\n")
     if copied:

@@ -39,6 +39,12 @@ public final class PingContract implements Serializable {
     static final int LAT = 4;
     static final int LON = 5;
     static final int ACCURACY_M = 6;
+    /**
+     * Where the reader puts the heartbeat mark, after the contract's fields: TRUE when the
+     * record is the mall gateway's heartbeat ({"heartbeat": true, "ts": ...}), else NULL.
+     */
+    static final int HEARTBEAT = 7;
+    static final String HEARTBEAT_NAME = "heartbeat";
 
     /** The reason for a field of the contract that is missing, null or not of its type. */
     static final String[] FIELD_REASONS = {
@@ -88,8 +94,17 @@ public final class PingContract implements Serializable {
         this.maxFutureSkewMs = maxFutureSkewMs;
     }
 
-    /** The first rule the decoded ping breaks when checked at {@code checkedAtMs}, or NULL. */
+    /**
+     * The first rule the decoded ping breaks when checked at {@code checkedAtMs}, or NULL. A
+     * heartbeat carries only a time, held to the same clock-skew limits as a ping's: one from
+     * far in the future would drag the watermark ahead just as a ping would.
+     */
     public String rejection(RowData ping, long checkedAtMs) {
+        if (isHeartbeat(ping)) {
+            return ping.isNullAt(TS)
+                    ? FIELD_REASONS[TS]
+                    : skewProblem(ping.getLong(TS), checkedAtMs);
+        }
         for (int field = 0; field < FIELD_NAMES.length; field++) {
             if (ping.isNullAt(field)
                     || ((field == EVENT_ID || field == DEVICE_ID)
@@ -116,7 +131,15 @@ public final class PingContract implements Serializable {
         if (!(accuracyM >= 0 && accuracyM <= Double.MAX_VALUE)) {
             return "accuracy_m negative or not finite";
         }
-        long ts = ping.getLong(TS);
+        return skewProblem(ping.getLong(TS), checkedAtMs);
+    }
+
+    /** Whether the reader marked the record as a heartbeat. */
+    static boolean isHeartbeat(RowData ping) {
+        return ping.getArity() > HEARTBEAT && !ping.isNullAt(HEARTBEAT);
+    }
+
+    private String skewProblem(long ts, long checkedAtMs) {
         if (ts < checkedAtMs - maxPastSkewMs) {
             return "ts too far in the past";
         }

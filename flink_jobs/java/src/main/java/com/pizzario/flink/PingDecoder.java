@@ -37,10 +37,13 @@ public final class PingDecoder implements DeserializationSchema<RowData> {
     public static final String RECORD = "record";
     /** When a rejected record was checked (epoch ms), only for a rejected record. */
     public static final String REJECTED_AT = "rejected_at";
+    /** TRUE for a heartbeat, whose only field is its ts; FALSE for every other record. */
+    public static final String HEARTBEAT = PingContract.HEARTBEAT_NAME;
 
     private static final int REJECTION_COLUMN = -1;
     private static final int RECORD_COLUMN = -2;
     private static final int REJECTED_AT_COLUMN = -3;
+    private static final int HEARTBEAT_COLUMN = -4;
 
     private final PingContract contract;
     /** Added to the wall clock for the product's now (PIZZARIO_CLOCK_OFFSET_S, in ms). */
@@ -75,12 +78,15 @@ public final class PingDecoder implements DeserializationSchema<RowData> {
             } else if (name.equals(REJECTED_AT)) {
                 sources[column] = REJECTED_AT_COLUMN;
                 expected = LogicalTypeRoot.BIGINT;
+            } else if (name.equals(HEARTBEAT)) {
+                sources[column] = HEARTBEAT_COLUMN;
+                expected = LogicalTypeRoot.BOOLEAN;
             } else {
                 throw new ValidationException(String.format(
-                        "The '%s' format cannot fill column '%s'; its columns are %s, %s, %s"
-                                + " and %s.",
+                        "The '%s' format cannot fill column '%s'; its columns are %s, %s, %s,"
+                                + " %s and %s.",
                         PingFormatFactory.IDENTIFIER, name, contractFields, REJECTION, RECORD,
-                        REJECTED_AT));
+                        REJECTED_AT, HEARTBEAT));
             }
             if (type.getTypeRoot() != expected || !type.isNullable()) {
                 throw new ValidationException(String.format(
@@ -114,6 +120,8 @@ public final class PingDecoder implements DeserializationSchema<RowData> {
             int source = sources[column];
             if (source >= 0) {
                 row.setField(column, ping == null ? null : ping.getField(source));
+            } else if (source == HEARTBEAT_COLUMN) {
+                row.setField(column, ping != null && PingContract.isHeartbeat(ping));
             } else if (rejection != null) {
                 row.setField(column, rejectedValue(source, rejection, message, checkedAtMs));
             }

@@ -14,6 +14,7 @@ import static com.pizzario.flink.PingContract.ACCURACY_M;
 import static com.pizzario.flink.PingContract.CUSTOMER_ID;
 import static com.pizzario.flink.PingContract.DEVICE_ID;
 import static com.pizzario.flink.PingContract.EVENT_ID;
+import static com.pizzario.flink.PingContract.HEARTBEAT;
 import static com.pizzario.flink.PingContract.LAT;
 import static com.pizzario.flink.PingContract.LON;
 import static com.pizzario.flink.PingContract.TS;
@@ -68,7 +69,7 @@ final class PingReader {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
-            GenericRowData ping = new GenericRowData(PingContract.FIELD_NAMES.length);
+            GenericRowData ping = new GenericRowData(HEARTBEAT + 1);
             JsonToken token;
             while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
                 int field = fieldOf(parser.currentName());
@@ -91,6 +92,7 @@ final class PingReader {
             case "lat": return LAT;
             case "lon": return LON;
             case "accuracy_m": return ACCURACY_M;
+            case PingContract.HEARTBEAT_NAME: return HEARTBEAT;
             default: return -1;
         }
     }
@@ -107,6 +109,9 @@ final class PingReader {
                 return integerOf(value, parser, false);
             case TS:
                 return integerOf(value, parser, true);
+            case HEARTBEAT:
+                // only "heartbeat": true marks one; any other value is an unknown field's
+                return value == JsonToken.VALUE_TRUE ? Boolean.TRUE : null;
             default: // LAT, LON, ACCURACY_M
                 return numberOf(value, parser);
         }
