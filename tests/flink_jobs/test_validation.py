@@ -38,6 +38,11 @@ def _records(now_ms: int, bounds: Rect) -> dict[str, bytes]:
         return json.dumps({key: value for key, value in fields.items() if value is not None})
 
     lines = {
+        # the gateway's heartbeats: only a time, neither a ping nor a dead letter when valid
+        "heartbeat": json.dumps({"heartbeat": True, "ts": now_ms}),
+        "heartbeat-without-ts": json.dumps({"heartbeat": True}),
+        "heartbeat-in-the-future": json.dumps({"heartbeat": True, "ts": now_ms + 86_400_000}),
+        "heartbeat-false": ping("heartbeat-false", heartbeat=False),  # an unknown field's value
         "plain": ping("plain"),
         "extra-field": ping("extra-field", battery_pct=80),
         "numbers-as-strings": ping("numbers-as-strings", customer_id="1", lat=str(lat)),
@@ -155,7 +160,10 @@ def _clock_edges(now_ms: int, wall_ms: int, max_past_skew_ms: int) -> dict[str, 
     }
 
 
+HEARTBEATS = {"heartbeat"}
 EXPECTED_REASONS = {
+    "heartbeat-without-ts": "ts missing or not an integer",
+    "heartbeat-in-the-future": "ts in the future",
     "escape-in-device": "device_id holds control characters",
     "raw-control-in-device": "device_id holds control characters",
     "long-device-id": "device_id longer than 128 characters",
@@ -243,7 +251,11 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
         name: (name in kept, reasons.get(as_dead_letter(record)))
         for name, record in records.items()
     }
-    assert [name for name, (is_kept, reason) in placed.items() if is_kept == bool(reason)] == []
+    assert {name for name, (is_kept, reason) in placed.items() if is_kept == bool(reason)} == (
+        HEARTBEATS
+    )
+    # a valid heartbeat is neither archived nor dead-lettered
+    assert {placed[name] for name in HEARTBEATS} == {(False, None)}
     assert len(result["dead_letters"]) == len(reasons)
     assert {name: reason for name, (_, reason) in placed.items() if reason} == EXPECTED_REASONS
     assert {name for name, (is_kept, _) in placed.items() if is_kept} == {
@@ -252,6 +264,7 @@ def test_every_line_is_either_kept_or_dead_lettered_once_with_its_reason(
         "long-fraction-longitude", "integer-accuracy", "negative-zero-accuracy",
         "repeated-latitude", "on-the-lower-edges", "a-minute-ahead", "inside-the-past-bound",
         "longest-device-id", "exponent-ts", "repeated-id-last-valid", "escaped-pair",
+        "heartbeat-false",
     }  # fmt: skip
     # each dead letter is stamped on the product's clock, while the run was checking records
     assert all(now_ms <= row["rejected_at"] <= checked_by_ms for row in result["dead_letters"])
