@@ -177,6 +177,8 @@ def judge_stays(
     """
     start, end = window_s
     outer = _clip(geofence_stays(trajectory, centre_xy_m, rule.outer_radius_m), start, end)
+    if not outer:  # most visits: the inner circle need not be met at all
+        return []
     inner = _clip(geofence_stays(trajectory, centre_xy_m, rule.inner_radius_m), start, end)
     verdicts = []
     for enter, leave in outer:
