@@ -286,7 +286,8 @@ def _simulate(args: argparse.Namespace, clock: Clock | None) -> int:
         out_of_orderness_s=config.offers.out_of_orderness_s, warm_up=args.warm_up,
         hourly_profile=FLAT_PROFILE if args.flat_day else HOURLY_PROFILE,
         truth=StayRule(config.truth.inner_radius_m, config.truth.outer_radius_m,
-                       config.offers.dwell_threshold_s, config.truth.time_margin_s))
+                       config.offers.dwell_threshold_s, config.truth.time_margin_s,
+                       config.truth.max_silence_s))
     simulation = Simulation(mall, population, settings)
     truth_path = _truth_path(args, config.paths.output_dir)
     sink: Sink

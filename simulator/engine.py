@@ -250,8 +250,10 @@ class Simulation:
         self._visit_head.append((VISIT_ID_TEMPLATE % (self.event_prefix, label)).encode())
         self._visit_who.append((VISIT_WHO_TEMPLATE % (customer_id, device_id)).encode())
         self._visit_span.append((arrival_s, departure_s))
+        pings = sample_pings(trajectory, device_for(customer_id, device_id),
+                             (self.start_s, self.end_s), self._clip_xy, rng)
         for stay in judge_stays(trajectory, self._shop_xy, self.settings.truth,
-                                (self.start_s, self.end_s), self._next_door):
+                                (self.start_s, self.end_s), self._next_door, pings.t_s):
             # A row starts where its dwell began, so that an offer stay reaches the threshold
             # at enter_ts + threshold (a stay that never came within the inner radius: where
             # it entered the outer one).
@@ -259,8 +261,6 @@ class Simulation:
             self.truth.append(TruthStay(
                 customer_id, customer_index >= 0, round(enter_s * 1000),
                 round(stay.exit_s * 1000), round(stay.dwell_s, 3), stay.kind, stay.expect))
-        pings = sample_pings(trajectory, device_for(customer_id, device_id),
-                             (self.start_s, self.end_s), self._clip_xy, rng)
         if not pings.t_s.size:
             return
         ts_ms = np.floor(pings.t_s * 1000.0).astype(np.int64)

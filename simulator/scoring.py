@@ -3,7 +3,8 @@
 An ``offer`` stay is **met** when its customer got exactly one offer fired from ``early_s``
 before to ``late_s`` after the moment the true dwell reached the threshold, and before the
 stay ended. A ``no_offer`` stay is **violated** by any offer inside it. ``either`` stays are
-counted, not scored: an offer inside one is neither right nor wrong.
+counted, not scored: an offer inside one, or up to ``late_s`` after it ended, is neither right
+nor wrong.
 
 The cap is applied here, not in the truth: an ``offer`` stay that begins after its
 customer's first offer of that day (days in the mall's time zone) expects none, and so does
@@ -49,7 +50,8 @@ class StayScore:
     false_offers : tuple of dict
         Offers that met no stay and fell in no ``either`` stay of an eligible customer.
     either_stays, either_offers : int
-        ``either`` stays of eligible customers, and offers that fell inside one (not scored).
+        ``either`` stays of eligible customers, and offers that fell inside one or up to
+        ``late_s`` after it (not scored).
     no_offer_stays : int
         Stays that expect none: ``no_offer``, capped ``offer`` stays, and every stay of
         unknown and opted-out customers.
@@ -141,6 +143,8 @@ def score_offers(
 
     Notes
     -----
+    An offer up to ``late_s`` after an ``either`` stay ended is that stay's: a smoothed
+    position leaves the geofence up to a window after the true path left the outer radius.
     The cap follows the offers actually made: a customer offered during an ``either`` stay
     rightly gets nothing at a later ``offer`` stay that day. A stay is capped when it begins
     after the day's first offer, so an offer fired too early inside the stay itself does not
@@ -201,7 +205,7 @@ def score_offers(
         if id(offer) in used:
             continue
         if any(stay.customer_id == int(offer["customer_id"])
-               and stay.enter_ts <= int(offer["triggered_at"]) <= stay.exit_ts
+               and stay.enter_ts <= int(offer["triggered_at"]) <= stay.exit_ts + late_ms
                for stay in either):
             either_offers += 1
         else:

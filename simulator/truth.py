@@ -7,9 +7,11 @@ stays. Its **dwell** is the longest uninterrupted time the true position spent w
 inner radius during the stay (0 when it never came that close). With the dwell threshold T and
 the time margin m (:class:`StayRule`):
 
-- ``offer``: the dwell is at least T + m;
+- ``offer``: the dwell is at least T + m, and the phone did not fall silent for longer than
+  the rule's ``max_silence_s`` during the dwell's first T + m;
 - ``no_offer``: the whole stay, within the outer radius, lasted at most T - m;
-- ``either``: anything between, honestly ambiguous for a trigger that sees noisy fixes.
+- ``either``: anything between, honestly ambiguous for a trigger that sees noisy fixes (or,
+  while the phone was silent, none).
 
 The rows carry no cap: "first offer per customer per day" is the scorer's business
 (:mod:`simulator.scoring`), as are opted-out customers.
@@ -23,6 +25,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from simulator.agents import COUNTER_STOP, MENU_LOOK, SHOP_MARGIN_M, StopSpan, Trajectory
 from simulator.mall import Mall
@@ -42,6 +46,7 @@ __all__ = [
     "either_share",
     "judge_stays",
     "load_ground_truth",
+    "longest_silence_s",
     "next_door_stores",
     "summary_path_for",
     "truth_summary",
@@ -78,6 +83,10 @@ class StayRule:
     outer_radius_m: float = 30.0
     threshold_s: float = 180.0
     margin_s: float = 60.0
+    # A phone drops out now and then (20-120 s, simulator/pings.py); while it is silent no
+    # trigger can see the customer arrive or fire in time, so such a dwell is not held to an
+    # offer. 0 turns this off.
+    max_silence_s: float = 20.0
 
     def __post_init__(self) -> None:
         if not 0 < self.inner_radius_m <= self.outer_radius_m:
@@ -85,9 +94,14 @@ class StayRule:
         if not 0 <= self.margin_s < self.threshold_s:
             raise ValueError("the time margin must be non-negative and below the threshold")
 
-    def expect(self, dwell_s: float, outer_s: float) -> str:
-        """``offer``, ``no_offer`` or ``either`` for a stay's inner dwell and outer duration."""
+    def expect(self, dwell_s: float, outer_s: float, silence_s: float = 0.0) -> str:
+        """``offer``, ``no_offer`` or ``either`` for a stay's inner dwell and outer duration.
+
+        ``silence_s`` is the phone's longest silence during the dwell's first T + m seconds.
+        """
         if dwell_s >= self.threshold_s + self.margin_s:
+            if 0 < self.max_silence_s < silence_s:
+                return EITHER
             return OFFER
         if outer_s <= self.threshold_s - self.margin_s:
             return NO_OFFER
@@ -154,6 +168,7 @@ def judge_stays(
     rule: StayRule,
     window_s: tuple[float, float],
     next_door: frozenset[str] = frozenset(),
+    fix_times_s: np.ndarray | None = None,
 ) -> list[StayVerdict]:
     """Every stay of one visit within the outer radius, clipped to ``window_s``, judged.
 
@@ -169,6 +184,8 @@ def judge_stays(
         The run's ``(start, end)``: what happens outside it is never sent, so it is not judged.
     next_door : frozenset of str
         Store zones that count as next door (:func:`next_door_stores`).
+    fix_times_s : numpy.ndarray, optional
+        When the phone reported (sorted); without it the phone is taken never to fall silent.
 
     Notes
     -----
@@ -186,10 +203,21 @@ def judge_stays(
         dwell_start, dwell_end = max(pieces, key=lambda piece: piece[1] - piece[0],
                                      default=(enter, enter))
         dwell = dwell_end - dwell_start
+        silence = 0.0
+        if fix_times_s is not None and dwell > 0:
+            silence = longest_silence_s(fix_times_s, dwell_start, min(
+                dwell_end, dwell_start + rule.threshold_s + rule.margin_s))
         verdicts.append(StayVerdict(
             enter, leave, dwell_start, dwell, _kind(trajectory.stops, enter, leave, next_door),
-            rule.expect(dwell, leave - enter)))
+            rule.expect(dwell, leave - enter, silence)))
     return verdicts
+
+
+def longest_silence_s(fix_times_s: np.ndarray, start_s: float, end_s: float) -> float:
+    """The longest time without a fix within ``[start_s, end_s]`` (its edges count as bounds)."""
+    inside = fix_times_s[(fix_times_s > start_s) & (fix_times_s < end_s)]
+    bounds = np.concatenate([[start_s], inside, [end_s]])
+    return float(np.diff(bounds).max())
 
 
 def _clip(intervals: Iterable[tuple[float, float]], start: float, end: float
@@ -230,6 +258,7 @@ def truth_summary(stays: Sequence[TruthStay], rule: StayRule) -> dict[str, objec
         "outer_radius_m": rule.outer_radius_m,
         "threshold_s": rule.threshold_s,
         "margin_s": rule.margin_s,
+        "max_silence_s": rule.max_silence_s,
     }
 
 

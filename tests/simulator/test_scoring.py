@@ -70,6 +70,12 @@ def test_a_clean_run_scores_one() -> None:
     assert score.violated == () and score.false_offers == () and score.either_stays == 1
 
 
+def test_an_offer_just_after_an_either_stay_is_not_scored() -> None:
+    stays = [_stay(1, 0, 200, "either", dwell_s=150), _stay(2, 0, 200, "either", dwell_s=150)]
+    score = score_offers([_offer(1, 250), _offer(2, 270)], stays, threshold_s=180)
+    assert score.either_offers == 1 and len(score.false_offers) == 1
+
+
 def test_the_offer_must_come_while_the_customer_is_still_there() -> None:
     # The stay ends 20 s after the threshold: an offer 30 s after it is too late.
     stays = [_stay(1, 0, 200, "offer", dwell_s=200)]
