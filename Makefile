@@ -53,6 +53,7 @@ lint: setup  ## ruff
 
 bench: up  ## benchmarks: k-means vs scikit-learn, simulator, dwell radii, pipeline
 	$(PY) bench/kmeans_vs_sklearn.py
+	$(PY) bench/geofence_separation.py
 	$(PY) bench/dwell_radii.py
 	$(PY) bench/simulator_throughput.py
 	$(PY) bench/pipeline_throughput.py

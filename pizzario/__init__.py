@@ -10,6 +10,7 @@ from pizzario.config import (
     OfferSettings,
     Paths,
     StackSettings,
+    TruthSettings,
     load_config,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "OfferSettings",
     "Paths",
     "StackSettings",
+    "TruthSettings",
     "load_config",
 ]

@@ -26,6 +26,7 @@ __all__ = [
     "Paths",
     "PipelineSettings",
     "StackSettings",
+    "TruthSettings",
     "load_config",
 ]
 
@@ -141,6 +142,32 @@ class OfferSettings:
 
 
 @dataclass(frozen=True)
+class TruthSettings:
+    """How the simulator's ground truth judges a stay near the shop on the true path.
+
+    Notes
+    -----
+    The truth is three-valued so that a trigger working on noisy fixes can be held to it
+    exactly (docs/simulator.md derives these from the simulated positioning). A stay is
+    ``offer`` when the true position stayed within ``inner_radius_m`` for at least the dwell
+    threshold plus ``time_margin_s``, ``no_offer`` when it never stayed within
+    ``outer_radius_m`` for longer than the threshold minus the margin, ``either`` otherwise
+    (and when the phone fell silent during a dwell that would have been an offer).
+    The radii sit one averaging error (the p99 radial error of a 60 s accuracy-weighted mean
+    of the fixes, about 10 m) inside and outside the shop's 20 m geofence; the margin is that
+    averaging window, by which a smoothed position can start or end a stay early or late.
+    """
+
+    inner_radius_m: float = 10.0
+    outer_radius_m: float = 30.0
+    time_margin_s: float = 60.0
+    # A dwell during whose first threshold + margin seconds the phone fell silent for longer
+    # than this (a dropout: 20-120 s in the simulator) is "either", not "offer": no trigger
+    # sees the customer then. 0 turns the rule off.
+    max_silence_s: float = 20.0
+
+
+@dataclass(frozen=True)
 class ClockSettings:
     """What "now" is for the whole product: the wall clock shifted by an offset.
 
@@ -213,6 +240,7 @@ class Config:
     elasticsearch: ElasticsearchSettings = field(default_factory=ElasticsearchSettings)
     flink: FlinkSettings = field(default_factory=FlinkSettings)
     offers: OfferSettings = field(default_factory=OfferSettings)
+    truth: TruthSettings = field(default_factory=TruthSettings)
     clock: ClockSettings = field(default_factory=ClockSettings)
     pipeline: PipelineSettings = field(default_factory=PipelineSettings)
     stack: StackSettings = field(default_factory=StackSettings)

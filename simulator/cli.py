@@ -41,7 +41,7 @@ from simulator.sinks import (
     Sink,
     open_kafka_sink,
 )
-from simulator.truth import summary_path_for, write_ground_truth
+from simulator.truth import StayRule, summary_path_for, truth_summary, write_ground_truth
 
 __all__ = ["default_start_ms", "main", "parse_duration_s", "parse_start_ms"]
 
@@ -215,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--out", type=Path, default=None,
                         help="write the records as JSON lines to this file instead of Kafka")
     output.add_argument("--truth", type=Path, default=None,
-                        help="ground-truth CSV of stays in the shop's geofence, with a "
+                        help="ground-truth CSV of stays near the shop, judged offer / no_offer / "
+                             "either on the true path, with a "
                              "*.summary.json beside it (default: next to --out, else in "
                              f"{config.paths.output_dir}/simulator)")
     output.add_argument("--bootstrap", default=config.kafka.bootstrap, help="Kafka bootstrap")
@@ -253,7 +254,9 @@ def main(argv: Sequence[str] | None = None, clock: Clock | None = None) -> int:
         if args.command == "map":
             from simulator.mapplot import draw_map
 
-            draw_map(load_mall(args.mall), args.out, visitors=args.visitors, seed=args.seed)
+            truth = load_config().truth
+            draw_map(load_mall(args.mall), args.out, visitors=args.visitors, seed=args.seed,
+                     truth_radii_m=(truth.inner_radius_m, truth.outer_radius_m))
             log.info("wrote %s", args.out)
             return 0
         return _simulate(args, clock)
@@ -285,7 +288,10 @@ def _simulate(args: argparse.Namespace, clock: Clock | None) -> int:
         faults=FaultRates(args.duplicate_rate, args.out_of_order_rate, args.late_rate,
                           args.malformed_rate, args.unknown_rate),
         out_of_orderness_s=config.offers.out_of_orderness_s, warm_up=args.warm_up,
-        hourly_profile=FLAT_PROFILE if args.flat_day else HOURLY_PROFILE)
+        hourly_profile=FLAT_PROFILE if args.flat_day else HOURLY_PROFILE,
+        truth=StayRule(config.truth.inner_radius_m, config.truth.outer_radius_m,
+                       config.offers.dwell_threshold_s, config.truth.time_margin_s,
+                       config.truth.max_silence_s))
     simulation = Simulation(mall, population, settings)
     truth_path = _truth_path(args, config.paths.output_dir)
     sink: Sink
@@ -347,6 +353,7 @@ def _finish(simulation: Simulation, report: RunReport, args: argparse.Namespace,
         "elapsed_s": round(report.elapsed_s, 3),
         "records_per_s": round(report.records_per_s, 1),
         "truth_stays": len(simulation.truth),
+        "truth": truth_summary(simulation.truth, simulation.settings.truth),
     }
     write_ground_truth(truth_path, simulation.truth, summary)
     malformed = ", ".join(f"{kind} {n}" for kind, n in counts.malformed.items())
@@ -356,8 +363,14 @@ def _finish(simulation: Simulation, report: RunReport, args: argparse.Namespace,
              counts.out_of_order, counts.late, counts.malformed_total, malformed,
              counts.visitors, counts.unknown_visitors, report.elapsed_s,
              f"{report.records_per_s:,.0f}", f"{report.delivered:,}", report.failed)
-    log.info("ground truth: %d stays in the geofence -> %s (summary %s)", len(simulation.truth),
-             truth_path, summary_path_for(truth_path))
+    truth, rule = summary["truth"], simulation.settings.truth
+    by_expect = truth["by_expect"]  # type: ignore[index]
+    log.info("ground truth: %d stays within %g m of the shop: offer %d, no_offer %d, either %d "
+             "(either share %.1f %%; inner %g m, margin %g s) -> %s (summary %s)",
+             len(simulation.truth), rule.outer_radius_m, by_expect["offer"],
+             by_expect["no_offer"], by_expect["either"],
+             100 * truth["either_share"], rule.inner_radius_m,  # type: ignore[index]
+             rule.margin_s, truth_path, summary_path_for(truth_path))
     if report.failed:
         log.error("%d records were not delivered: %s", report.failed, json.dumps(report.errors))
 

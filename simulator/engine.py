@@ -33,9 +33,9 @@ from simulator.faults import (
     malformed_value,
 )
 from simulator.mall import Mall
-from simulator.pings import device_for, geofence_stays, sample_pings
+from simulator.pings import device_for, sample_pings
 from simulator.population import UNKNOWN_ID_BASE, Customer, device_id_for
-from simulator.truth import TruthStay
+from simulator.truth import StayRule, TruthStay, judge_stays, next_door_stores
 from simulator.walkways import WalkGraph
 
 __all__ = [
@@ -91,6 +91,8 @@ class Settings:
     warm_up: bool = True
     # Relative arrival rate by local hour; a flat profile keeps the peak rate all day.
     hourly_profile: tuple[float, ...] = HOURLY_PROFILE
+    # How the ground truth judges a stay near the shop (pizzario.config.TruthSettings).
+    truth: StayRule = field(default_factory=StayRule)
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,7 @@ class Simulation:
         self._pending = Batch(np.empty(0, dtype=np.int64), [], [])
         self._clip_xy = mall.bounds_m(margin_m=FIX_MARGIN_M)
         self._shop_xy = mall.projection.to_xy(mall.pizza_shop.lat, mall.pizza_shop.lon)
+        self._next_door = next_door_stores(mall)
         self._utc_offset_h = _utc_offset_hours(mall.timezone, settings.start_ms)
 
     @property
@@ -247,15 +250,17 @@ class Simulation:
         self._visit_head.append((VISIT_ID_TEMPLATE % (self.event_prefix, label)).encode())
         self._visit_who.append((VISIT_WHO_TEMPLATE % (customer_id, device_id)).encode())
         self._visit_span.append((arrival_s, departure_s))
-        for enter_s, exit_s in geofence_stays(trajectory, self._shop_xy,
-                                              self.mall.pizza_shop.geofence_radius_m):
-            enter_s, exit_s = max(enter_s, self.start_s), min(exit_s, self.end_s)
-            if exit_s > enter_s:
-                self.truth.append(TruthStay(
-                    customer_id, customer_index >= 0, round(enter_s * 1000),
-                    round(exit_s * 1000), device_id, label, plan.stops_at_pizza_shop))
         pings = sample_pings(trajectory, device_for(customer_id, device_id),
                              (self.start_s, self.end_s), self._clip_xy, rng)
+        for stay in judge_stays(trajectory, self._shop_xy, self.settings.truth,
+                                (self.start_s, self.end_s), self._next_door, pings.t_s):
+            # A row starts where its dwell began, so that an offer stay reaches the threshold
+            # at enter_ts + threshold (a stay that never came within the inner radius: where
+            # it entered the outer one).
+            enter_s = stay.dwell_start_s if stay.dwell_s > 0 else stay.enter_s
+            self.truth.append(TruthStay(
+                customer_id, customer_index >= 0, round(enter_s * 1000),
+                round(stay.exit_s * 1000), round(stay.dwell_s, 3), stay.kind, stay.expect))
         if not pings.t_s.size:
             return
         ts_ms = np.floor(pings.t_s * 1000.0).astype(np.int64)

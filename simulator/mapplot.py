@@ -23,10 +23,12 @@ KIND_COLOURS = {
 }
 
 
-def draw_map(mall: Mall, out: str | Path, visitors: int = 12, seed: int = 7) -> Path:
+def draw_map(mall: Mall, out: str | Path, visitors: int = 12, seed: int = 7,
+             truth_radii_m: tuple[float, float] | None = None) -> Path:
     """Draw zones, walkways, the shop's geofence, sample paths, dwell spots and one phone's fixes.
 
-    The same ``seed`` draws the same picture (PNG metadata without a timestamp).
+    ``truth_radii_m`` (inner, outer) adds the ground truth's two circles. The same ``seed``
+    draws the same picture (PNG metadata without a timestamp).
     """
     import matplotlib
 
@@ -53,6 +55,11 @@ def draw_map(mall: Mall, out: str | Path, visitors: int = 12, seed: int = 7) -> 
     ax.add_patch(Circle(shop_xy, shop.geofence_radius_m, fill=False, edgecolor="#cb181d",
                         linewidth=1.5, linestyle="--", zorder=4,
                         label=f"Pizzario geofence ({shop.geofence_radius_m:g} m)"))
+    for radius, style, name in zip(truth_radii_m or (), (":", "-."), ("inner", "outer"),
+                                   strict=False):
+        ax.add_patch(Circle(shop_xy, radius, fill=False, edgecolor="#67000d", linewidth=0.9,
+                            linestyle=style, zorder=4,
+                            label=f"ground truth's {name} radius ({radius:g} m)"))
     colours = plt.get_cmap("tab10")
     for index in range(visitors):
         plan = plan_visit(behaviour_for(float(rng.uniform(10, 95))), places, rng, 7200.0)

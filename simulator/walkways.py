@@ -52,6 +52,10 @@ class WalkGraph:
             self._rects[zone_id] = (x0, x1, y0, y1)
         return self._rects[zone_id]
 
+    def front_node(self, zone_id: str) -> str:
+        """The walkway node outside a shop's door: the one its own node connects to."""
+        return self._neighbours[self.node_of_zone[zone_id]][0][0]
+
     def path_length_m(self, source: str, target: str) -> float:
         key = (source, target)
         if key not in self._lengths:

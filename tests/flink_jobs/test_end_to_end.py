@@ -26,9 +26,9 @@ from flink_jobs.inputs import load_opt_outs
 from flink_jobs.sandbox import drop_sandbox, free_slots, sandbox_environment
 from pizzario.config import Config, load_config
 from simulator.mall import load_mall
+from simulator.scoring import score_offers
 from simulator.truth import load_ground_truth
 from tests.flink_jobs.ping_builders import base_time_ms
-from tests.flink_jobs.scoring import score_offers
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -142,9 +142,13 @@ def test_offers_match_the_ground_truth(run: dict[str, Any]) -> None:
         opted_out=load_opt_outs(config.paths.opt_outs_csv),
     )
     print(
-        f"\n{score.offers} offers for {len(score.expected_customers)} expected customers: "
-        f"recall {score.recall:.2f}, customer precision {score.customer_precision:.2f}, "
-        f"timing precision {score.precision:.2f}, missed {sorted(score.missed)}"
+        f"\n{score.offers} offers, {score.offer_stays} offer stays, {score.no_offer_stays} "
+        f"no_offer stays, {score.either_stays} either stays ({score.either_offers} offers in "
+        f"them): recall {score.recall:.2f}, precision {score.precision:.2f}, customer "
+        f"precision {score.customer_precision:.2f}, timing p50 "
+        f"{score.timing_percentile_s(50)} s p95 {score.timing_percentile_s(95)} s, violated "
+        f"no_offer stays {len(score.violated)}, missed "
+        f"{sorted(stay.customer_id for stay in score.missed)}"
     )
     # docs/pipeline.md records the figures; these bounds catch a broken trigger, not noise
     assert len(score.expected_customers) >= 20

@@ -39,3 +39,12 @@ def test_environment_overrides_keep_the_default_type() -> None:
 def test_a_bad_override_names_the_variable() -> None:
     with pytest.raises(ValueError, match="PIZZARIO_FLINK_PARALLELISM='two'"):
         load_config({"PIZZARIO_FLINK_PARALLELISM": "two"})
+
+
+def test_the_truth_section_has_its_defaults_and_overrides() -> None:
+    truth = load_config({}).truth
+    assert (truth.inner_radius_m, truth.outer_radius_m, truth.time_margin_s) == (10.0, 30.0, 60.0)
+    assert truth.max_silence_s == 20.0
+    changed = load_config(
+        {"PIZZARIO_TRUTH_OUTER_RADIUS_M": "35", "PIZZARIO_TRUTH_TIME_MARGIN_S": "45"})
+    assert (changed.truth.outer_radius_m, changed.truth.time_margin_s) == (35.0, 45.0)

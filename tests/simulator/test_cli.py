@@ -69,6 +69,12 @@ def test_out_writes_the_pings_truth_and_summary(segments_csv: Path, tmp_path: Pa
     assert len(truth.stays) == truth.summary["truth_stays"] > 0
     assert all(EVENING_START_MS <= s.enter_ts < s.exit_ts <= EVENING_START_MS + 1_200_000
                for s in truth.stays)
+    header = (tmp_path / "pings.truth.csv").read_text().splitlines()[0]
+    assert header == "customer_id,known,enter_ts,exit_ts,dwell_s,kind,expect"
+    judged = truth.summary["truth"]
+    assert sum(judged["by_expect"].values()) == len(truth.stays)
+    assert judged["either_share"] == round(
+        sum(s.expect == "either" for s in truth.stays) / len(truth.stays), 4)
     assert len(load_segments(tmp_path / "population.csv")) == 300
     # The same seed and start give byte-identical output.
     again = tmp_path / "again.jsonl"
