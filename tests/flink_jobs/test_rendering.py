@@ -94,8 +94,7 @@ def test_every_stage_renders_with_the_rules_before_the_cap(tmp_path: Path) -> No
     statements = load_statements(paths, params)
     inserts = [s.source for s in statements if s.is_insert]
     assert inserts == [
-        "20_validate_pings", "50_archive_pings", "50_archive_pings", "60_footfall",
-        "70_visits", "95_offers",
+        "20_validate_pings", "50_archive_pings", "60_footfall", "70_visits", "95_offers",
     ]  # fmt: skip
     assert not any("${" in s.text for s in statements)
 
