@@ -34,10 +34,12 @@ from pizzario.config import Config, load_config
 
 __all__ = [
     "DRILL_SEED",
+    "Outage",
     "Outcome",
     "Recording",
     "checkpoints_completed",
     "collect_outcome",
+    "interrupt_service",
     "job_details",
     "job_restarts",
     "read_topic",
@@ -57,10 +59,13 @@ PROCESSING_TIME_FIELDS = frozenset({"emitted_at"})
 
 @dataclass(frozen=True)
 class Recording:
-    """Kafka records in send order (key and value bytes), as the simulator produced them."""
+    """Kafka records in send order (key and value bytes), as the simulator produced them.
+
+    A value of None is a tombstone (a record with no value), which a hostile sender can send.
+    """
 
     keys: list[bytes]
-    values: list[bytes]
+    values: list[bytes | None]
     summary: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -70,7 +75,7 @@ class Recording:
         """The latest ping time in the recording (malformed records skipped)."""
         latest = 0
         for value in self.values:
-            with contextlib.suppress(ValueError, TypeError, AttributeError):
+            with contextlib.suppress(ValueError, TypeError, AttributeError, KeyError):
                 latest = max(latest, int(json.loads(value)["ts"]))
         return latest
 
@@ -237,6 +242,9 @@ def replay(
         "acks": "all",
         "linger.ms": 5,
         "delivery.timeout.ms": 300_000,
+        # Records up to the broker's own limit (message.max.bytes, 1 MiB + 12 bytes), for
+        # drills that send a megabyte in one record.
+        "message.max.bytes": 1_048_588,
     })  # fmt: skip
     started = time.monotonic()
     for index, (key, value) in enumerate(zip(recording.keys, recording.values, strict=True)):
@@ -412,3 +420,49 @@ def collect_outcome(
         footfall=search_all(config, search.footfall_index),
         dead_letters=read_topic(config, kafka.dead_letter_topic),
     )
+
+
+@dataclass(frozen=True)
+class Outage:
+    """When a service of the local stack was stopped and when it answered again (monotonic s)."""
+
+    service: str
+    stopped_at: float
+    healthy_at: float
+
+    @property
+    def down_s(self) -> float:
+        """Seconds from the stop to the first healthy answer after the start."""
+        return self.healthy_at - self.stopped_at
+
+
+def interrupt_service(
+    stack: Config,
+    name: str,
+    *,
+    down_for_s: float = 0.0,
+    while_down: Callable[[], None] | None = None,
+) -> Outage:
+    """Stop one service of the local stack (``kafka``, ``elasticsearch``), wait, start it again.
+
+    Returns once the service answers its health check again. ``down_for_s`` counts from the
+    stop; the start's own time comes on top. ``while_down`` is called once the service has
+    stopped (a drill notes what it needs to compare).
+
+    Notes
+    -----
+    The service object, not ``stack down`` and ``stack up``: those also rewrite which services
+    the test session started, and the session would then leave the service running at its end.
+    """
+    from stack.control import services
+
+    (service,) = [service for service in services(stack) if service.name == name]
+    if not service.pids():
+        raise RuntimeError(f"{name} was not started by this checkout: not ours to interrupt")
+    stopped_at = time.monotonic()
+    service.stop()
+    if while_down is not None:
+        while_down()
+    time.sleep(max(0.0, stopped_at + down_for_s - time.monotonic()))
+    service.start(stack.stack.start_timeout_s)
+    return Outage(name, stopped_at, time.monotonic())
