@@ -1,4 +1,4 @@
-"""``apply-rules``: restart the running pipeline with edited offer rules, keeping its state."""
+"""``apply-rules``: restart the running offer job with edited offer rules, keeping its state."""
 
 from __future__ import annotations
 
@@ -47,7 +47,9 @@ def apply_rules(config: Config, rules_sql: Path) -> AppliedRules:
     Notes
     -----
     If the job does not start with the new rules, it is resubmitted from the same savepoint
-    with the rules it had, and the result says so (``rolled_back``).
+    with the rules it had, and the result says so (``rolled_back``). Only the offer job
+    restarts: the indexer job reads the same topics before and after, and keeps running (it
+    is submitted if it does not run).
     """
     check_inputs(config, rules_sql)
     running_rules = recorded_rules(config)

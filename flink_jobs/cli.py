@@ -13,10 +13,12 @@ from flink_jobs.apply import apply_rules
 from flink_jobs.cluster import (
     ClusterError,
     JobInfo,
+    ensure_indexer,
     find_running_job,
     latest_savepoint,
     list_jobs,
     recorded_rules,
+    stop_indexer,
     stop_with_savepoint,
     submit_offers_job,
     wait_until_running,
@@ -71,6 +73,7 @@ def _submit(config: Config, rules: Path) -> int:
     check_rules(config, rules)
     running = find_running_job(config)
     if running is not None:
+        ensure_indexer(config)
         print(
             f"{running.name} already runs as job {running.job_id} ({running.state}); use "
             "`apply-rules` to change its rules or `stop` first",
@@ -122,6 +125,7 @@ def _stop(config: Config) -> int:
         print(f"{config.pipeline.job_name} is not running", file=sys.stderr)
         return 1
     location = stop_with_savepoint(config, running)
+    stop_indexer(config)
     print(f"stopped job {running.job_id}; savepoint {location}")
     return 0
 

@@ -1,8 +1,12 @@
 """The running pipeline on the Flink cluster, through its REST API and ``flink run -py``.
 
-Submitting, listing, stopping with a savepoint and resuming from the latest one. The savepoint
-path and the rules each job was submitted with are recorded under ``.state/flink_jobs/`` so that
-``resume`` and ``apply-rules`` know where the job's state is.
+The pipeline is two jobs: the offer job, which holds the state (dedupe, stays, the cap) and
+writes offers, visits and footfall to Kafka, and the indexer job, which copies them into
+Elasticsearch. Submitting, listing, stopping with a savepoint and resuming from the latest one
+concern the offer job; the indexer is submitted with it when it does not run, and cancelled
+with it on ``stop``. The savepoint path and the rules each offer job was submitted with are
+recorded under ``.state/flink_jobs/`` so that ``resume`` and ``apply-rules`` know where the
+job's state is.
 """
 
 from __future__ import annotations
@@ -17,17 +21,23 @@ from typing import Any
 
 import requests
 
+from flink_jobs.pipeline import INDEXER_PARALLELISM, indexer_job_name
 from pizzario.clock import configured_clock
 from pizzario.config import Config
 
 __all__ = [
+    "ACTIVE_STATES",
+    "INDEXER_JOB_FILE",
     "JOB_FILE",
     "ClusterError",
     "JobInfo",
+    "ensure_indexer",
     "find_running_job",
     "latest_savepoint",
     "list_jobs",
+    "pipeline_slots",
     "recorded_rules",
+    "stop_indexer",
     "stop_with_savepoint",
     "submit_offers_job",
     "wait_until_running",
@@ -36,7 +46,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 JOB_FILE = Path(__file__).resolve().parent / "jobs" / "offers_job.py"
-_ACTIVE = {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "RECONCILING", "CANCELLING"}
+INDEXER_JOB_FILE = JOB_FILE.with_name("indexer_job.py")
+ACTIVE_STATES = frozenset(
+    {"CREATED", "INITIALIZING", "RUNNING", "RESTARTING", "RECONCILING", "CANCELLING"}
+)
 
 
 class ClusterError(RuntimeError):
@@ -86,7 +99,7 @@ def find_running_job(config: Config, name: str | None = None) -> JobInfo | None:
     """The newest active job with the pipeline's name, if any."""
     name = name or config.pipeline.job_name
     return next(
-        (job for job in list_jobs(config) if job.name == name and job.state in _ACTIVE), None
+        (job for job in list_jobs(config) if job.name == name and job.state in ACTIVE_STATES), None
     )
 
 
@@ -143,10 +156,11 @@ def stop_with_savepoint(config: Config, job: JobInfo) -> str:
 def submit_offers_job(
     config: Config, *, rules_sql: Path | None = None, from_savepoint: str | None = None
 ) -> str:
-    """Submit the offer pipeline with ``flink run -py`` and return its job id."""
-    from stack.flink import run_python_job
-    from stack.service import StackError
+    """Submit the offer job with ``flink run -py`` and return its job id.
 
+    The indexer job is submitted too unless it runs (:func:`ensure_indexer`): the offer job's
+    results reach Elasticsearch only through it.
+    """
     # The job reads the segmentation's outputs only when its first trigger needs them: a
     # missing file would fail the running job minutes later instead of here.
     for catalogue in (config.paths.segments_csv, config.paths.segment_offers_csv):
@@ -159,13 +173,64 @@ def submit_offers_job(
     args = ["--rules", str(rules_sql.resolve())]
     if from_savepoint:
         args += ["--from-savepoint", from_savepoint]
-    try:
-        job_id = run_python_job(JOB_FILE, args, config=config)
-    except StackError as error:
-        raise ClusterError(str(error)) from error
+    job_id = _run_job(config, JOB_FILE, args)
     shutil.copyfile(rules_sql, _record_dir(config) / "applied_offer_rules.sql")
     log.info("submitted %s as job %s", config.pipeline.job_name, job_id)
+    ensure_indexer(config)
     return job_id
+
+
+def _run_job(config: Config, script: Path, args: list[str]) -> str:
+    from stack.flink import run_python_job
+    from stack.service import StackError
+
+    try:
+        return run_python_job(script, args, config=config)
+    except StackError as error:
+        raise ClusterError(str(error)) from error
+
+
+def ensure_indexer(config: Config) -> str:
+    """Submit the indexer job unless it runs; return its job id once it runs.
+
+    Notes
+    -----
+    The indexer continues from its consumer group's offsets, so a new one picks up where the
+    last one stopped (or, for new topics, at their beginning); the offer job's savepoint does
+    not concern it. Two indexers would do the same work twice, hence the check.
+    """
+    name = indexer_job_name(config)
+    running = find_running_job(config, name)
+    if running is not None:
+        return running.job_id
+    job_id = _run_job(config, INDEXER_JOB_FILE, [])
+    wait_until_running(config, job_id)
+    log.info("submitted %s as job %s", name, job_id)
+    return job_id
+
+
+def stop_indexer(config: Config) -> str | None:
+    """Cancel the indexer job if it runs; return its job id.
+
+    Notes
+    -----
+    Cancelling loses nothing: whatever it read after its last completed checkpoint was not
+    committed to its consumer group, so the next indexer reads it again and writes the same
+    documents under the same ids.
+    """
+    from stack.flink import cancel_job
+
+    running = find_running_job(config, indexer_job_name(config))
+    if running is None:
+        return None
+    cancel_job(running.job_id, config)
+    log.info("cancelled %s (%s)", running.name, running.job_id)
+    return running.job_id
+
+
+def pipeline_slots(config: Config) -> int:
+    """Task slots the pipeline's two jobs take: the offer job's parallelism and the indexer's."""
+    return config.flink.parallelism + INDEXER_PARALLELISM
 
 
 def _root_exception(config: Config, job_id: str) -> str:

@@ -60,13 +60,13 @@ class SinkAndSourceOptions:
     ping_source: Mapping[str, str]
     dead_letter_sink: Mapping[str, str]
     archive_sink: Mapping[str, str]
-    footfall_sink: Mapping[str, str]
-    visits_sink: Mapping[str, str]
+    # The result tables of sql/00_result_topics.sql, as the offer job writes them.
+    footfall_topic: Mapping[str, str]
+    visits_topic: Mapping[str, str]
     # The segmentation's outputs, which stage 9 looks customers up in.
     segments_csv: Path
     segment_offers_csv: Path
-    offers_topic_sink: Mapping[str, str]
-    offers_index_sink: Mapping[str, str]
+    offers_topic: Mapping[str, str]
 
     def as_params(self) -> dict[str, str]:
         return {

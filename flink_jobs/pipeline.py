@@ -1,4 +1,8 @@
-"""The offer pipeline as a list of rendered SQL statements, and how a TableEnvironment runs them."""
+"""The pipeline's two jobs as rendered SQL statements, and how a TableEnvironment runs them.
+
+The offer job (the stages of sql/) writes its results to Kafka; the indexer job copies them
+from Kafka into Elasticsearch (sql/indexer.sql).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flink_jobs.connectors import indexer_connectors
 from flink_jobs.inputs import load_opt_outs
-from flink_jobs.params import SinkAndSourceOptions, pipeline_params
+from flink_jobs.params import SinkAndSourceOptions, pipeline_params, with_options
 from flink_jobs.rendering import Statement, load_statements
 from pizzario.config import Config
 from simulator.mall import Mall, load_mall
@@ -16,9 +21,14 @@ if TYPE_CHECKING:  # pyflink is heavy; only the job entry points import it for r
     from pyflink.table import StatementSet, TableEnvironment
 
 __all__ = [
+    "INDEXER_FILES",
+    "INDEXER_PARALLELISM",
     "RULES_PLACE",
     "STAGE_FILES",
     "apply_statements",
+    "indexer_job_name",
+    "indexer_settings",
+    "indexer_statements",
     "job_settings",
     "pipeline_statements",
     "stage_paths",
@@ -27,6 +37,7 @@ __all__ = [
 # The stages in the order they are planned; the editable offer rules come between the customer
 # join and the frequency cap.
 STAGE_FILES = (
+    "00_result_topics.sql",
     "10_ingest_pings.sql",
     "20_validate_pings.sql",
     "30_enrich_pings.sql",
@@ -39,6 +50,10 @@ STAGE_FILES = (
     "95_offers.sql",
 )
 RULES_PLACE = STAGE_FILES.index("95_offers.sql")
+# The indexer declares the result topics as the offer job does, then its indices.
+INDEXER_FILES = ("00_result_topics.sql", "indexer.sql")
+# A few thousand records an evening: one task reads the three topics and writes the indices.
+INDEXER_PARALLELISM = 1
 
 
 def stage_paths(sql_dir: Path, rules_sql: Path) -> list[Path]:
@@ -48,8 +63,28 @@ def stage_paths(sql_dir: Path, rules_sql: Path) -> list[Path]:
     return paths
 
 
+def _running_settings(config: Config) -> dict[str, str]:
+    """Checkpoints and restarts, the same for both jobs."""
+    flink, pipeline = config.flink, config.pipeline
+    return {
+        # The offers reach Kafka in transactions committed on checkpoints, and the indexer
+        # commits its read position on them, so the interval is part of both jobs' latency.
+        "execution.checkpointing.interval": f"{flink.checkpoint_interval_ms} ms",
+        "execution.checkpointing.mode": "EXACTLY_ONCE",
+        # Unbounded attempts: a fixed number of them gave up on a TaskManager that took longer
+        # to come back than the attempts lasted, and every offer after that was lost. The
+        # indexer restarts the same way while Elasticsearch is away.
+        "restart-strategy.type": "exponential-delay",
+        "restart-strategy.exponential-delay.initial-backoff": (
+            f"{pipeline.restart_initial_delay_s} s"
+        ),
+        "restart-strategy.exponential-delay.max-backoff": f"{pipeline.restart_max_delay_s} s",
+        "restart-strategy.exponential-delay.attempts-before-reset-backoff": str(2**31 - 1),
+    }
+
+
 def job_settings(config: Config, time_zone: str) -> dict[str, str]:
-    """Flink settings of the job: checkpoints, restarts, state lifetime, watermarks, time zone.
+    """Flink settings of the offer job: checkpoints, restarts, state lifetime, watermarks, zone.
 
     Parameters
     ----------
@@ -62,19 +97,8 @@ def job_settings(config: Config, time_zone: str) -> dict[str, str]:
     return {
         "pipeline.name": pipeline.job_name,
         "parallelism.default": str(flink.parallelism),
-        # Offers reach Kafka in transactions committed on checkpoints, so the interval is part
-        # of the offer latency.
-        "execution.checkpointing.interval": f"{flink.checkpoint_interval_ms} ms",
-        "execution.checkpointing.mode": "EXACTLY_ONCE",
+        **_running_settings(config),
         "execution.checkpointing.externalized-checkpoint-retention": "RETAIN_ON_CANCELLATION",
-        # Unbounded attempts: a fixed number of them gave up on a TaskManager that took longer
-        # to come back than the attempts lasted, and every offer after that was lost.
-        "restart-strategy.type": "exponential-delay",
-        "restart-strategy.exponential-delay.initial-backoff": (
-            f"{pipeline.restart_initial_delay_s} s"
-        ),
-        "restart-strategy.exponential-delay.max-backoff": f"{pipeline.restart_max_delay_s} s",
-        "restart-strategy.exponential-delay.attempts-before-reset-backoff": str(2**31 - 1),
         # Bounds the dedupe, cap, OVER and join state; the cap needs it to outlast a day.
         "table.exec.state.ttl": f"{pipeline.state_ttl_h} h",
         "table.exec.source.idle-timeout": f"{offers.source_idle_timeout_s} s",
@@ -89,6 +113,34 @@ def job_settings(config: Config, time_zone: str) -> dict[str, str]:
         # and the sinks encode each row as they receive it.
         "pipeline.object-reuse": "true",
     }
+
+
+def indexer_job_name(config: Config) -> str:
+    """The indexer's job name: the offer job's with ``-indexer`` (a sandbox's too)."""
+    return f"{config.pipeline.job_name}-indexer"
+
+
+def indexer_settings(config: Config) -> dict[str, str]:
+    """Flink settings of the indexer job.
+
+    Notes
+    -----
+    Its only state is its read position, which the Kafka source also commits to the
+    indexer's consumer group on every completed checkpoint; a fresh job continues from there.
+    So a cancelled indexer keeps no checkpoint, and ``stop`` needs no savepoint of it.
+    """
+    return {
+        "pipeline.name": indexer_job_name(config),
+        "parallelism.default": str(INDEXER_PARALLELISM),
+        **_running_settings(config),
+        "execution.checkpointing.externalized-checkpoint-retention": "DELETE_ON_CANCELLATION",
+    }
+
+
+def indexer_statements(config: Config) -> list[Statement]:
+    """Render the indexer job: the result topics as sources, the indices as sinks."""
+    params = {name: with_options(options) for name, options in indexer_connectors(config).items()}
+    return load_statements([config.paths.sql_dir / name for name in INDEXER_FILES], params)
 
 
 def pipeline_statements(

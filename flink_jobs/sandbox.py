@@ -1,4 +1,4 @@
-"""A private copy of the pipeline's topics, indices and job name, for tests and benchmarks.
+"""A private copy of the pipeline's topics, indices and job names, for tests and benchmarks.
 
 Everything the job reads and writes is named in the configuration, so a run that sets these
 ``PIZZARIO_*`` variables (in its own process and in the ``flink run`` it starts) leaves the
@@ -35,6 +35,8 @@ def sandbox_environment(tag: str, work_dir: Path) -> dict[str, str]:
         "PIZZARIO_KAFKA_PING_TOPIC": f"{tag}-pings",
         "PIZZARIO_KAFKA_DEAD_LETTER_TOPIC": f"{tag}-pings-dlq",
         "PIZZARIO_KAFKA_OFFER_TOPIC": f"{tag}-offers",
+        "PIZZARIO_KAFKA_VISITS_TOPIC": f"{tag}-visits",
+        "PIZZARIO_KAFKA_FOOTFALL_TOPIC": f"{tag}-footfall",
         "PIZZARIO_ELASTICSEARCH_OFFERS_INDEX": f"offers-{tag}",
         "PIZZARIO_ELASTICSEARCH_VISITS_INDEX": f"visits-{tag}",
         "PIZZARIO_ELASTICSEARCH_FOOTFALL_INDEX": f"footfall-{tag}",
@@ -63,17 +65,28 @@ def free_slots(config: Config, *, wait_for: int = 0, timeout_s: float = 60.0) ->
 
 
 def drop_sandbox(config: Config, *, remove_files: bool = False) -> None:
-    """Delete a sandbox's topics and indices (best effort: a leftover is only disk space).
+    """Cancel a sandbox's jobs, delete its topics and indices (best effort: a leftover is only
+    disk space, but a job left running holds task slots).
 
     With ``remove_files``, also delete its output and state folders, as made by
     :func:`enter_sandbox`: a benchmark's archive and checkpoints run to gigabytes per run.
+
+    Notes
+    -----
+    The jobs are the sandbox's offer job and its indexer, whose names start with the
+    sandbox's job name; a caller that cancelled the offer job itself would otherwise leave the
+    indexer, which it never submitted by hand, running for good.
     """
     from kafka import KafkaAdminClient
 
+    _cancel_jobs(config)
     kafka = config.kafka
     admin = KafkaAdminClient(bootstrap_servers=kafka.bootstrap, client_id="pizzario-sandbox")
     try:
-        topics = {kafka.ping_topic, kafka.dead_letter_topic, kafka.offer_topic}
+        topics = {
+            kafka.ping_topic, kafka.dead_letter_topic, kafka.offer_topic, kafka.visits_topic,
+            kafka.footfall_topic,
+        }  # fmt: skip
         admin.delete_topics(sorted(topics & set(admin.list_topics())))
     except Exception as error:  # cleanup must not hide the run's own outcome
         log.warning("could not delete sandbox topics: %s", error)
@@ -91,6 +104,19 @@ def drop_sandbox(config: Config, *, remove_files: bool = False) -> None:
             paths.output_dir.parent.rmdir()
 
 
+def _cancel_jobs(config: Config) -> None:
+    """Cancel every active job whose name starts with the sandbox's job name."""
+    from flink_jobs.cluster import ACTIVE_STATES, ClusterError, list_jobs
+    from stack.flink import cancel_job
+
+    try:
+        for job in list_jobs(config):
+            if job.name.startswith(config.pipeline.job_name) and job.state in ACTIVE_STATES:
+                cancel_job(job.job_id, config)
+    except (ClusterError, requests.RequestException) as error:
+        log.warning("could not cancel the sandbox's jobs: %s", error)
+
+
 def enter_sandbox(prefix: str) -> Config:
     """Point this process (and the jobs it submits) at a fresh sandbox; return its configuration.
 
@@ -104,8 +130,13 @@ def enter_sandbox(prefix: str) -> Config:
     work_dir = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
     (work_dir / "out").mkdir()
     os.environ.update(sandbox_environment(f"{prefix}-{uuid.uuid4().hex[:8]}", work_dir))
+    from flink_jobs.cluster import pipeline_slots
+
     config = load_config()
-    if free_slots(config, wait_for=config.flink.parallelism) < config.flink.parallelism:
-        raise SystemExit("the Flink cluster has no free slots: stop the running jobs first")
+    needed = pipeline_slots(config)
+    if free_slots(config, wait_for=needed) < needed:
+        raise SystemExit(
+            f"the Flink cluster has fewer than {needed} free slots: stop the running jobs first"
+        )
     create_topics(config)
     return config

@@ -42,6 +42,10 @@ class KafkaSettings:
     ping_topic: str = "mall-pings"
     dead_letter_topic: str = "mall-pings-dlq"
     offer_topic: str = "offers"
+    # The offer job's other results. Kafka holds the record of everything the pipeline
+    # decided; the Elasticsearch indices are a view of these topics, kept by the indexer job.
+    visits_topic: str = "visits"
+    footfall_topic: str = "footfall"
     ping_partitions: int = 4
 
     @property

@@ -1,19 +1,8 @@
--- Stage 6: footfall per zone in tumbling event-time windows: distinct customers and pings.
--- The document id (zone and window start) makes a replayed window overwrite itself.
+-- Stage 6: footfall per zone in tumbling event-time windows: distinct customers and pings,
+-- into the footfall topic (sql/00_result_topics.sql). The id (zone and window start) is the
+-- document id in Elasticsearch, so a window indexed again overwrites itself.
 
-CREATE TABLE footfall_index (
-    footfall_id  STRING,
-    zone         STRING,
-    window_start BIGINT,
-    window_end   BIGINT,
-    visitors     BIGINT,
-    ping_count   BIGINT,
-    PRIMARY KEY (footfall_id) NOT ENFORCED
-) WITH (
-    ${footfall_sink}
-);
-
-INSERT INTO footfall_index
+INSERT INTO footfall_topic
 SELECT
     CONCAT(zone_id, '@', CAST(window_start_ms AS STRING)) AS footfall_id,
     zone_id AS zone,

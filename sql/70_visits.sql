@@ -1,6 +1,7 @@
 -- Stage 7: one row per visit to the shop: a session of pings inside the geofence that ends
 -- when the customer has not been seen there for the session gap. A session window fires only
--- after the visit is over, so the offer trigger (stage 8) does not use it.
+-- after the visit is over, so the offer trigger (stage 8) does not use it. Visits go to the
+-- visits topic (sql/00_result_topics.sql); the id (customer and start) is the document id.
 
 -- Only pings inside the geofence make or extend a visit.
 CREATE TEMPORARY VIEW pings_near_shop AS
@@ -8,21 +9,7 @@ SELECT customer_id, device_id, ts, lat, lon, distance_to_shop_m, zone_id, event_
 FROM pings_clean
 WHERE in_geofence;
 
-CREATE TABLE visits_index (
-    visit_id      STRING,
-    customer_id   BIGINT,
-    device_id     STRING,
-    zone          STRING,
-    visit_start   BIGINT,
-    visit_end     BIGINT,
-    dwell_seconds DOUBLE,
-    ping_count    BIGINT,
-    PRIMARY KEY (visit_id) NOT ENFORCED
-) WITH (
-    ${visits_sink}
-);
-
-INSERT INTO visits_index
+INSERT INTO visits_topic
 SELECT
     CONCAT(CAST(customer_id AS STRING), '@', CAST(MIN(ts) AS STRING)) AS visit_id,
     customer_id,

@@ -1,4 +1,4 @@
--- Stage 11: the frequency cap and the sinks.
+-- Stage 11: the frequency cap and the offers topic.
 --
 -- offer_id is the SHA-256 of customer, campaign and the local day of the trigger, so a replay
 -- produces the same id. The cap keeps the first decision per offer_id (one offer per customer
@@ -49,53 +49,11 @@ SELECT
     CONCAT(CAST(lat AS STRING), ',', CAST(lon AS STRING)) AS location
 FROM (SELECT *, PROCTIME() AS decided_at FROM offers_first_of_day);
 
--- Kafka: keyed by offer_id, written in transactions committed on checkpoints (exactly once).
-CREATE TABLE offers_topic (
-    offer_id      STRING,
-    customer_id   BIGINT,
-    segment_id    INT,
-    segment_label STRING,
-    offer_code    STRING,
-    message       STRING,
-    discount_pct  DOUBLE,
-    dwell_seconds DOUBLE,
-    triggered_at  BIGINT,
-    emitted_at    BIGINT,
-    campaign      STRING,
-    device_id     STRING,
-    location      STRING
-) WITH (
-    ${offers_topic_sink}
-);
-
--- Elasticsearch: the document id is offer_id, so a replayed offer overwrites itself.
-CREATE TABLE offers_index (
-    offer_id      STRING,
-    customer_id   BIGINT,
-    segment_id    INT,
-    segment_label STRING,
-    offer_code    STRING,
-    message       STRING,
-    discount_pct  DOUBLE,
-    dwell_seconds DOUBLE,
-    triggered_at  BIGINT,
-    emitted_at    BIGINT,
-    campaign      STRING,
-    device_id     STRING,
-    location      STRING,
-    PRIMARY KEY (offer_id) NOT ENFORCED
-) WITH (
-    ${offers_index_sink}
-);
-
--- Both sinks take the same columns: the planner then computes the offers once for both (one
--- lookup, one cap, one emitted_at), and the phone and Kibana see the same document.
+-- Into the offers topic (sql/00_result_topics.sql), keyed by offer_id, in transactions
+-- committed on checkpoints (exactly once). Elasticsearch gets the same record from the
+-- indexer job, so the phone and Kibana see the same document and an outage of Elasticsearch
+-- cannot hold an offer back.
 INSERT INTO offers_topic
-SELECT offer_id, customer_id, segment_id, segment_label, offer_code, message, discount_pct,
-       dwell_seconds, triggered_at, emitted_at, campaign, device_id, location
-FROM offers;
-
-INSERT INTO offers_index
 SELECT offer_id, customer_id, segment_id, segment_label, offer_code, message, discount_pct,
        dwell_seconds, triggered_at, emitted_at, campaign, device_id, location
 FROM offers;

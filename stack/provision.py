@@ -21,11 +21,20 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "elasticsearch" / "templates"
 
 
 def topic_plan(config: Config) -> dict[str, int]:
-    """Topic name -> partition count."""
+    """Topic name -> partition count.
+
+    Notes
+    -----
+    The result topics (offers, visits, footfall) take one partition each: a few thousand
+    records an evening, written in transactions, and read by one indexer task.
+    """
+    kafka = config.kafka
     return {
-        config.kafka.ping_topic: config.kafka.ping_partitions,
-        config.kafka.dead_letter_topic: 1,
-        config.kafka.offer_topic: 1,
+        kafka.ping_topic: kafka.ping_partitions,
+        kafka.dead_letter_topic: 1,
+        kafka.offer_topic: 1,
+        kafka.visits_topic: 1,
+        kafka.footfall_topic: 1,
     }
 
 

@@ -1,8 +1,9 @@
-"""The offer pipeline job: Kafka pings to offers in Kafka and Elasticsearch.
+"""The offer job: Kafka pings to offers, visits and footfall in Kafka.
 
 Submitted by ``python -m flink_jobs submit`` as ``flink run -py flink_jobs/jobs/offers_job.py``.
 It renders the stage files of sql/ from the configuration (``PIZZARIO_*`` variables included),
-runs the DDL and views, and submits every INSERT as one statement set, one Flink job.
+runs the DDL and views, and submits every INSERT as one statement set, one Flink job. The
+indexer job (flink_jobs/jobs/indexer_job.py) copies its results into Elasticsearch.
 """
 
 from __future__ import annotations

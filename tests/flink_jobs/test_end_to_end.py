@@ -1,7 +1,8 @@
-"""End to end on the real stack: simulator (seeded, with faults) -> Kafka -> the submitted job
--> Kafka offers and Elasticsearch, scored against the simulator's ground truth.
+"""End to end on the real stack: simulator (seeded, with faults) -> Kafka -> the submitted offer
+job -> Kafka offers, visits and footfall -> the indexer job -> Elasticsearch, scored against the
+simulator's ground truth.
 
-The run uses its own topics, indices and job name (flink_jobs.sandbox), so the pipeline a
+The run uses its own topics, indices and job names (flink_jobs.sandbox), so the pipeline a
 person may be running is not touched.
 """
 
@@ -20,9 +21,15 @@ from typing import Any
 import pytest
 import requests
 
-from flink_jobs.cluster import submit_offers_job, wait_until_running
+from flink_jobs.cluster import (
+    find_running_job,
+    pipeline_slots,
+    submit_offers_job,
+    wait_until_running,
+)
 from flink_jobs.follow import read_offers
 from flink_jobs.inputs import load_opt_outs
+from flink_jobs.pipeline import indexer_job_name
 from flink_jobs.sandbox import drop_sandbox, free_slots, sandbox_environment
 from pizzario.config import Config, load_config
 from simulator.mall import load_mall
@@ -65,6 +72,16 @@ def _wait_until_stable(read: Any, *, settle_s: float, timeout_s: float) -> list[
     return last
 
 
+def _wait_for_ids(read: Any, ids: set[str], *, timeout_s: float) -> list[dict[str, Any]]:
+    """Poll an index until its document ids are ``ids``; the last read when time is up."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        documents = read()
+        if {document["_id"] for document in documents} == ids or time.monotonic() > deadline:
+            return documents
+        time.sleep(2)
+
+
 # The faults the tests use everywhere: resent and out-of-order pings, late ones (dropped by
 # the pipeline, which a clear stay survives), malformed records and unknown visitors.
 FAULTS = ["--duplicate-rate", "0.05", "--out-of-order-rate", "0.05", "--late-rate", "0.01",
@@ -87,10 +104,10 @@ def _simulate_into_pipeline(tmp_path_factory: pytest.TempPathFactory, tag: str,
     for name, value in environment.items():
         patch.setenv(name, value)
     config = load_config()
-    if free_slots(config, wait_for=config.flink.parallelism) < config.flink.parallelism:
+    if free_slots(config, wait_for=pipeline_slots(config)) < pipeline_slots(config):
         patch.undo()
         pytest.fail(
-            f"the Flink cluster has fewer than {config.flink.parallelism} free slots: stop the "
+            f"the Flink cluster has fewer than {pipeline_slots(config)} free slots: stop the "
             "running jobs (python -m flink_jobs stop) and run the test again",
             pytrace=False,
         )
@@ -122,16 +139,26 @@ def _simulate_into_pipeline(tmp_path_factory: pytest.TempPathFactory, tag: str,
             timeout_s=60,
         )
         dead_letters = _read_topic(config, config.kafka.dead_letter_topic)
+        visits = _read_topic(config, config.kafka.visits_topic)
+        indexed_visits = _wait_for_ids(
+            lambda: _search_all(config, config.elasticsearch.visits_index),
+            {visit["visit_id"] for visit in visits},
+            timeout_s=60,
+        )
         yield {
             "config": config,
             "mall": mall,
             "offers": offers,
             "indexed": indexed,
+            "visits": visits,
+            "indexed_visits": indexed_visits,
+            "indexer": find_running_job(config, indexer_job_name(config)),
             "dead_letters": dead_letters,
             "truth": load_ground_truth(truth_csv),
         }
     finally:
         cancel_job(job_id, config)
+        # and the indexer that the submission started
         drop_sandbox(config)
         patch.undo()
 
@@ -204,6 +231,16 @@ def test_kafka_and_elasticsearch_hold_the_same_offers(run: dict[str, Any]) -> No
     assert topic.keys() == index.keys()
     for offer_id, offer in topic.items():
         assert all(index[offer_id][key] == value for key, value in offer.items())
+
+
+def test_the_indexer_runs_beside_the_offer_job_and_copies_every_visit(
+    run: dict[str, Any],
+) -> None:
+    assert run["indexer"] is not None and run["indexer"].state == "RUNNING"
+    topic = {visit["visit_id"]: visit for visit in run["visits"]}
+    index = {document.pop("_id"): document for document in run["indexed_visits"]}
+    assert len(topic) == len(run["visits"]) > 0
+    assert index == topic
 
 
 def test_every_malformed_record_is_dead_lettered(run: dict[str, Any]) -> None:

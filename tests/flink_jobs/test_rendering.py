@@ -97,10 +97,32 @@ def test_every_stage_renders_with_the_rules_before_the_cap(tmp_path: Path) -> No
     statements = load_statements(paths, params)
     inserts = [s.source for s in statements if s.is_insert]
     assert inserts == [
-        "20_validate_pings", "50_archive_pings", "50_archive_pings", "60_footfall",
-        "70_visits", "95_offers", "95_offers",
+        "20_validate_pings", "50_archive_pings", "60_footfall", "70_visits", "95_offers",
     ]  # fmt: skip
     assert not any("${" in s.text for s in statements)
+
+
+def test_the_indexer_reads_the_result_topics_committed_and_writes_each_record_by_its_id() -> None:
+    from flink_jobs.pipeline import indexer_settings, indexer_statements
+
+    config = load_config()
+    statements = indexer_statements(config)
+    assert not any("${" in s.text for s in statements)
+    assert [s.text for s in statements if s.is_insert] == [
+        f"INSERT INTO {kind}_index SELECT * FROM {kind}_topic"
+        for kind in ("offers", "visits", "footfall")
+    ]
+    sources = [s.text for s in statements if s.source == "00_result_topics"]
+    assert len(sources) == 3
+    assert all("'properties.isolation.level' = 'read_committed'" in text for text in sources)
+    assert all("'properties.group.id' = 'pizzario-pipeline-indexer'" in text for text in sources)
+    sinks = [s.text for s in statements if s.source == "indexer" and not s.is_insert]
+    for text, key in zip(sinks, ("offer_id", "visit_id", "footfall_id"), strict=True):
+        assert f"PRIMARY KEY ({key}) NOT ENFORCED" in text
+    settings = indexer_settings(config)
+    assert (settings["pipeline.name"], settings["parallelism.default"]) == (
+        "pizzario-offers-indexer", "1",
+    )  # fmt: skip
 
 
 def test_an_insert_that_opens_with_a_comment_is_still_an_insert() -> None:

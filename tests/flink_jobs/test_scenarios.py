@@ -210,17 +210,6 @@ def test_poor_fixes_are_cleaned_away(scenario: dict[str, Any]) -> None:
     assert not [row for row in clean["visits"] if row["customer_id"] == POOR_FIX]
 
 
-def test_kafka_and_elasticsearch_get_the_same_offers(scenario: dict[str, Any]) -> None:
-    clean = scenario["runs"]["clean"]
-    topic = {row["offer_id"]: row for row in clean["offers_topic"]}
-    index = {row["offer_id"]: row for row in clean["offers_index"]}
-    assert topic.keys() == index.keys()
-    for offer_id, row in topic.items():
-        assert {key: index[offer_id][key] for key in row if key != "emitted_at"} == {
-            key: value for key, value in row.items() if key != "emitted_at"
-        }
-
-
 def _without_processing_time(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return sorted(
         tuple(sorted((key, value) for key, value in row.items() if key != "emitted_at"))
@@ -228,7 +217,7 @@ def _without_processing_time(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]
     )
 
 
-@pytest.mark.parametrize("sink", ["offers_topic", "offers_index", "visits", "footfall", "archive"])
+@pytest.mark.parametrize("sink", ["offers_topic", "visits", "footfall", "archive"])
 def test_duplicates_disorder_and_bad_lines_change_nothing_downstream(
     scenario: dict[str, Any], sink: str
 ) -> None:
