@@ -114,6 +114,9 @@ def cluster_connectors(config: Config, *, bounded: bool = False) -> SinkAndSourc
             "properties.bootstrap.servers": kafka.bootstrap,
             "format": "json",
             "sink.delivery-guarantee": "at-least-once",
+            # A producer's own retries (a slow broker, a big dead letter) write no copy; a
+            # restart from a checkpoint may still repeat what came after it.
+            "properties.enable.idempotence": "true",
         },
         archive_sink=_archive_sink(config.paths.output_dir / "ping-archive"),
         footfall_topic=_result_topic_sink(
