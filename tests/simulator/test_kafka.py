@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -20,6 +21,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.consumer.fetcher import ConsumerRecord
 
 from pizzario import Config
+from pizzario.heartbeat import HEARTBEAT_KEY
 from simulator import load_ground_truth
 from simulator.cli import main
 from simulator.sinks import PRODUCER_BACKENDS
@@ -78,8 +80,15 @@ def test_pings_arrive_keyed_parseable_and_counted(stack: Config, scratch_topic: 
     assert summary["failed"] == 0
     assert summary["sent"] == summary["delivered"] == summary["counts"]["records"] > 500
 
-    messages = _read_all(stack, scratch_topic, summary["sent"])
+    everything = _read_all(stack, scratch_topic, summary["sent"] + summary["heartbeats"])
+    beats = [m for m in everything if m.key == HEARTBEAT_KEY]
+    messages = [m for m in everything if m.key != HEARTBEAT_KEY]
     assert len(messages) == summary["sent"]
+    # the same heartbeats on every partition, once a simulated second
+    assert len(beats) == summary["heartbeats"] > 0
+    by_partition = Counter(m.partition for m in beats)
+    assert set(by_partition) == set(range(stack.kafka.ping_partitions))
+    assert len(set(by_partition.values())) == 1
     assert {m.partition for m in messages} == set(range(stack.kafka.ping_partitions))
     pings = [json.loads(message.value) for message in messages]
     assert all(message.key == str(ping["customer_id"]).encode()
@@ -124,8 +133,9 @@ def test_zstd_records_are_read_by_both_clients(stack: Config, scratch_topic: str
                  "--speed", "max", "--customers", "300", "--progress-every", "0",
                  "--producer", producer, "--compression", "zstd", "--topic", scratch_topic,
                  "--truth", str(truth_csv)]) == 0
-    sent = load_ground_truth(truth_csv).summary["delivered"]
-    assert sent > 100
+    summary = load_ground_truth(truth_csv).summary
+    sent = summary["delivered"] + summary["heartbeats"]
+    assert summary["delivered"] > 100
     by_kafka_python = sorted(m.value for m in _read_all(stack, scratch_topic, sent))
     by_confluent = sorted(_read_all_confluent(stack, scratch_topic, sent))
     assert len(by_kafka_python) == sent
